@@ -1,0 +1,36 @@
+# The two commands: `make run` (the whole platform on embedded defaults) and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint install migrate proto bench-execution bench-scheduler bench-console bench-queues clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test,dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+migrate: install
+	$(PY) manage.py migrate --no-input -v0
+
+run: migrate
+	$(PY) manage.py collectstatic --no-input -v0
+	$(PY) manage.py bootstrap_local
+	$(PY) manage.py ensure_redis
+	$(VENV)/bin/honcho start -f Procfile
+
+test: install
+	DJANGO_SETTINGS_MODULE=scheduler_project.settings $(PY) manage.py ensure_redis
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy scheduler_project tasks_app api_app
+
+clean:
+	rm -rf $(VENV) var

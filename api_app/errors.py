@@ -1,0 +1,79 @@
+"""Turning any error into one neutral description that each dialect renders in its envelope.
+
+The domain's codes (tasks_app.exceptions) and DRF's own exceptions both become an ``ErrorInfo``;
+a dialect's ``errors.py`` picks the status and writes the body. Unexpected exceptions become a
+500 in the dialect's envelope (and are logged), never Django's HTML page."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import ObjectDoesNotExist
+from django.http import Http404
+from rest_framework import exceptions as drf
+from rest_framework.response import Response
+
+from tasks_app.exceptions import Conflict, InvalidInput, JobError, NotFound
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ErrorInfo:
+    status: int
+    code: str
+    message: str
+    field: str | None = None
+
+
+def _first_validation_error(detail: Any, path: str = "") -> tuple[str | None, str]:
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            name = key if key != "non_field_errors" else ""
+            return _first_validation_error(value, f"{path}.{name}".strip(".") if name else path)
+    if isinstance(detail, list) and detail:
+        return _first_validation_error(detail[0], path)
+    return (path or None), str(detail)
+
+
+def describe(exc: Exception) -> ErrorInfo:
+    if isinstance(exc, JobError):
+        status = 404 if isinstance(exc, NotFound) else 409 if isinstance(exc, Conflict) else 400
+        return ErrorInfo(status, exc.code, str(exc), exc.field)
+    if isinstance(exc, Http404 | ObjectDoesNotExist):
+        return ErrorInfo(404, NotFound.code, "not found")
+    if isinstance(exc, drf.ValidationError):
+        field, message = _first_validation_error(exc.detail)
+        return ErrorInfo(400, InvalidInput.code, f"{field}: {message}" if field else message, field)
+    if isinstance(exc, drf.APIException):
+        return ErrorInfo(exc.status_code, str(exc.default_code), str(exc.detail))
+    logger.exception("unexpected error", exc_info=exc)
+    return ErrorInfo(500, "internal", "internal error")
+
+
+Renderer = Callable[[ErrorInfo], Response]
+
+
+def handler_rendering(render: Renderer) -> Callable[[Exception, dict[str, Any]], Response]:
+    """An exception handler (DRF's hook) that writes every error with ``render``."""
+
+    def handle(exc: Exception, context: dict[str, Any]) -> Response:
+        response = render(describe(exc))
+        if isinstance(exc, drf.NotAuthenticated | drf.AuthenticationFailed):
+            response["WWW-Authenticate"] = "Token"
+        return response
+
+    return handle
+
+
+def render_standard(error: ErrorInfo) -> Response:
+    body = {"detail": error.message, "code": error.code}
+    if error.field:
+        body["field"] = error.field
+    return Response(body, status=error.status)
+
+
+exception_handler = handler_rendering(render_standard)

@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+from rest_framework.routers import SimpleRouter
+
+from api_app.v1.views import ExecutionViewSet, JobViewSet
+
+
+class OptionalSlashRouter(SimpleRouter):
+    """Routes that answer with or without a trailing slash (the design's path contract)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.trailing_slash = "/?"
+
+
+router = OptionalSlashRouter()
+router.register("jobs", JobViewSet, basename="job")
+router.register("executions", ExecutionViewSet, basename="execution")
+
+urlpatterns = router.urls

@@ -1,0 +1,95 @@
+"""The platform's own resource API. Views parse, call one service, and render."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from api_app.v1.serializers import ExecutionSerializer, JobInputSerializer, JobSerializer
+from tasks_app import services
+from tasks_app.models import Execution, Job
+
+
+def _parsed(serializer_class: type[JobInputSerializer], request: Request, *, partial: bool = False) -> dict:
+    serializer = serializer_class(data=request.data, partial=partial)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+@extend_schema(
+    parameters=[
+        OpenApiParameter("dialect", str, description="v1 | hangfire | xtimer | crontab | dispatch"),
+        OpenApiParameter("namespace", str),
+        OpenApiParameter("name", str),
+    ]
+)
+class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = JobSerializer
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def get_queryset(self) -> QuerySet[Job]:
+        jobs = Job.objects.order_by("-id")
+        for field in ("dialect", "namespace", "name"):
+            value = self.request.query_params.get(field)
+            if value is not None:
+                jobs = jobs.filter(**{field: value})
+        return jobs
+
+    @extend_schema(request=JobInputSerializer, responses={201: JobSerializer})
+    def create(self, request: Request) -> Response:
+        job = services.create_job(**_parsed(JobInputSerializer, request))
+        return Response(JobSerializer(job).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=JobInputSerializer, responses=JobSerializer)
+    def partial_update(self, request: Request, pk: str) -> Response:
+        job = services.update_job(job=self.get_object(), **_parsed(JobInputSerializer, request, partial=True))
+        return Response(JobSerializer(job).data)
+
+    def destroy(self, request: Request, pk: str) -> Response:
+        services.delete_job(job=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=None, responses=JobSerializer)
+    @action(detail=True, methods=["post"])
+    def pause(self, request: Request, pk: str) -> Response:
+        return Response(JobSerializer(services.pause_job(job=self.get_object())).data)
+
+    @extend_schema(request=None, responses=JobSerializer)
+    @action(detail=True, methods=["post"])
+    def resume(self, request: Request, pk: str) -> Response:
+        return Response(JobSerializer(services.resume_job(job=self.get_object())).data)
+
+    @extend_schema(request=None, responses={202: ExecutionSerializer})
+    @action(detail=True, methods=["post"])
+    def trigger(self, request: Request, pk: str) -> Response:
+        execution = services.trigger_job(job=self.get_object())
+        return Response(ExecutionSerializer(execution).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(responses=ExecutionSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def executions(self, request: Request, pk: str) -> Response:
+        executions = Execution.objects.filter(job=self.get_object()).order_by("-id")
+        page = self.paginate_queryset(executions)
+        return self.get_paginated_response(ExecutionSerializer(page, many=True).data)
+
+
+class ExecutionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = ExecutionSerializer
+
+    def get_queryset(self) -> QuerySet[Execution]:
+        executions = Execution.objects.order_by("-id")
+        for field in ("job", "status", "reason"):
+            value = self.request.query_params.get(field)
+            if value is not None:
+                executions = executions.filter(**{field: value})
+        return executions
+
+    @extend_schema(request=None, responses={202: ExecutionSerializer})
+    @action(detail=True, methods=["post"])
+    def retry(self, request: Request, pk: str) -> Response:
+        execution = services.retry_execution(execution=self.get_object())
+        return Response(ExecutionSerializer(execution).data, status=status.HTTP_202_ACCEPTED)

@@ -1,0 +1,25 @@
+"""Settings for the test suite: the real ones, isolated per test run so that several runs (and
+the processes they start) can share one Redis and one PostgreSQL server without meeting."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("TEST_RUN_ID", f"t{os.getpid()}")
+RUN_ID = os.environ["TEST_RUN_ID"]
+os.environ.setdefault("CELERY_QUEUE", f"jobs-{RUN_ID}")
+os.environ.setdefault("REDIS_KEY_PREFIX", f"{RUN_ID}:")
+
+from scheduler_project.settings import *  # noqa: E402,F403
+from scheduler_project.settings import DATABASES, VAR_DIR  # noqa: E402
+
+_default = DATABASES["default"]
+if _default["ENGINE"].endswith("sqlite3"):
+    # A file, not memory: worker and beat processes started by the tests open it too.
+    _default["TEST"] = {"NAME": str(VAR_DIR / f"test-{RUN_ID}.sqlite3")}
+else:
+    _default["TEST"] = {"NAME": f"test_jobs_{RUN_ID}"}
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EXECUTION_RECOVERY_GRACE_SECONDS = int(os.environ.get("EXECUTION_RECOVERY_GRACE_SECONDS", "2"))
+HEARTBEAT_TTL_SECONDS = 10

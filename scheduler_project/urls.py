@@ -1,0 +1,16 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from api_app.health import healthz
+from api_app.routing import endpoint
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    endpoint("healthz", healthz, name="healthz"),
+    endpoint("api/schema", SpectacularAPIView.as_view(), name="schema"),
+    endpoint("api/docs", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("api/v1/", include("api_app.v1.urls")),
+]

@@ -1,0 +1,79 @@
+"""What every callback kind shares: the context of one attempt, its outcome, and the contract."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar
+
+from django.conf import settings
+
+from tasks_app.exceptions import InvalidCallback
+
+
+@dataclass(frozen=True)
+class CallContext:
+    """The attempt a callback is made for; kinds put these ids into what they send."""
+
+    execution_id: int
+    job_id: int
+    attempt: int
+    scheduled_for: datetime
+
+
+@dataclass
+class Outcome:
+    """What an attempt did. ``pending`` means the callee reports the result later."""
+
+    succeeded: bool
+    request: dict[str, Any]
+    response_status: int | None = None
+    response_body: str = ""
+    response_headers: dict[str, str] = field(default_factory=dict)
+    error: str = ""
+    retryable: bool = True
+    retry_after_seconds: float | None = None
+    pending: bool = False
+
+
+def truncate(text: str, limit: int | None = None) -> str:
+    limit = settings.EXECUTION_RESPONSE_MAX_CHARS if limit is None else limit
+    return text if len(text) <= limit else text[:limit] + f"…[{len(text) - limit} more]"
+
+
+def timeout_from(data: dict[str, Any], default: float | None = None) -> float:
+    """A callback timeout in seconds, bounded by CALLBACK_MAX_TIMEOUT_SECONDS."""
+    value = data.get("timeout_seconds", default if default is not None else settings.CALLBACK_DEFAULT_TIMEOUT_SECONDS)
+    ceiling = settings.CALLBACK_MAX_TIMEOUT_SECONDS
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= ceiling:
+        raise InvalidCallback(f"must be a number of seconds in (0, {ceiling}]", field="timeout_seconds")
+    return float(value)
+
+
+def reject_unknown(data: dict[str, Any], allowed: set[str]) -> None:
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        raise InvalidCallback(f"unknown field(s): {', '.join(unknown)}", field=unknown[0])
+
+
+class Callback:
+    """One callback kind. Subclasses are dataclasses that validate in ``from_json`` and make
+    exactly one attempt in ``call``; they never raise for a failed call, they return it."""
+
+    kind: ClassVar[str]
+    timeout_seconds: float
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Callback:
+        raise NotImplementedError
+
+    def to_json(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def call(self, context: CallContext) -> Outcome:
+        raise NotImplementedError
+
+    @property
+    def target(self) -> str:
+        """Where the call goes (host:port), for per-target limits and the console."""
+        return ""

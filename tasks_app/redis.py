@@ -1,0 +1,45 @@
+"""The platform's own use of Redis: waking the scheduler early, and heartbeats for /healthz.
+Failures here are logged, never raised into a request: the scheduler polls anyway."""
+
+from __future__ import annotations
+
+import logging
+import time
+from functools import lru_cache
+
+import redis
+from django.conf import settings
+
+logger = logging.getLogger(__name__)
+
+
+@lru_cache(maxsize=1)
+def client() -> redis.Redis:
+    return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=5, socket_connect_timeout=2, health_check_interval=30)
+
+
+def key(name: str) -> str:
+    return f"{settings.REDIS_KEY_PREFIX}{name}"
+
+
+WAKE_CHANNEL = "scheduler:wake"
+
+
+def wake_scheduler(due_at: float) -> None:
+    """Tell sleeping schedulers that something is due at ``due_at`` (epoch seconds)."""
+    try:
+        client().publish(key(WAKE_CHANNEL), repr(due_at))
+    except redis.RedisError as error:
+        logger.warning("could not wake the scheduler: %s", error)
+
+
+def beat_heartbeat(name: str) -> None:
+    try:
+        client().set(key(f"heartbeat:{name}"), repr(time.time()), ex=settings.HEARTBEAT_TTL_SECONDS)
+    except redis.RedisError as error:
+        logger.warning("could not record the %s heartbeat: %s", name, error)
+
+
+def last_heartbeat(name: str) -> float | None:
+    value = client().get(key(f"heartbeat:{name}"))
+    return float(value) if value else None

@@ -1,0 +1,71 @@
+"""Retry policies: an explicit list of delays, or a number of attempts with exponential backoff."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from tasks_app.exceptions import InvalidInput
+
+
+def _number(value: Any, *, field: str, minimum: float = 0) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < minimum:
+        raise InvalidInput(f"must be a number, at least {minimum:g}", field=field)
+    return value
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """``delays_seconds[i]`` is the wait before attempt i + 2. Built from either JSON form."""
+
+    delays_seconds: tuple[float, ...] = ()
+    max_attempts: int | None = None
+    backoff_seconds: float = 0
+    max_backoff_seconds: float | None = None
+
+    def delay_before(self, attempt: int) -> float | None:
+        """Seconds to wait before ``attempt`` (2 is the first retry); None when it is not allowed."""
+        retry_index = attempt - 2
+        if self.max_attempts is None:
+            return self.delays_seconds[retry_index] if 0 <= retry_index < len(self.delays_seconds) else None
+        if retry_index < 0 or attempt > self.max_attempts:
+            return None
+        delay = self.backoff_seconds * (2**retry_index)
+        return min(delay, self.max_backoff_seconds) if self.max_backoff_seconds is not None else delay
+
+    def to_json(self) -> dict[str, Any]:
+        if self.max_attempts is None:
+            return {"delays_seconds": list(self.delays_seconds)}
+        return {
+            "max_attempts": self.max_attempts,
+            "backoff_seconds": self.backoff_seconds,
+            "max_backoff_seconds": self.max_backoff_seconds,
+        }
+
+    @classmethod
+    def from_json(cls, data: Any) -> RetryPolicy:
+        if data is None:
+            return cls()
+        if not isinstance(data, dict):
+            raise InvalidInput("must be an object", field="retry")
+        unknown = sorted(set(data) - {"delays_seconds", "max_attempts", "backoff_seconds", "max_backoff_seconds"})
+        if unknown:
+            raise InvalidInput(f"unknown field(s): {', '.join(unknown)}", field=unknown[0])
+        if "max_attempts" in data:
+            return cls._with_backoff(data)
+        delays = data.get("delays_seconds", [])
+        if not isinstance(delays, list | tuple):
+            raise InvalidInput("must be a list of seconds", field="delays_seconds")
+        return cls(delays_seconds=tuple(_number(d, field="delays_seconds") for d in delays))
+
+    @classmethod
+    def _with_backoff(cls, data: dict[str, Any]) -> RetryPolicy:
+        attempts = data["max_attempts"]
+        if isinstance(attempts, bool) or not isinstance(attempts, int) or attempts < 1:
+            raise InvalidInput("must be a whole number, at least 1", field="max_attempts")
+        cap = data.get("max_backoff_seconds")
+        return cls(
+            max_attempts=attempts,
+            backoff_seconds=_number(data.get("backoff_seconds", 1), field="backoff_seconds"),
+            max_backoff_seconds=None if cap is None else _number(cap, field="max_backoff_seconds"),
+        )

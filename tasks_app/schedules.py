@@ -1,0 +1,95 @@
+"""The one module that writes django-celery-beat rows: each job is mirrored by a PeriodicTask
+(clocked + one_off for one-shots, interval, crontab) that operators see and toggle in the admin.
+The job's own trigger stays the truth the scheduler fires from; see docs/decisions/0002."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from django_celery_beat.models import ClockedSchedule, CrontabSchedule, IntervalSchedule, PeriodicTask
+
+from tasks_app.cron import quartz_day_of_week_to_unix
+from tasks_app.models import Job
+from tasks_app.triggers import At, Cron, Interval, Now, Trigger, stored_trigger
+
+FIRE_JOB_TASK = "tasks_app.tasks.fire_job"
+# A cron field beat's crontab can hold as it is; Quartz's ?, L, W and # cannot.
+_PLAIN_CRON_FIELD = re.compile(r"[0-9*,/\-]+|[A-Za-z]{3}(?:[-,][A-Za-z]{3})*")
+
+
+def periodic_task_name(job: Job) -> str:
+    return f"job {job.pk}: {job}"[:200]
+
+
+def _crontab_field(value: str) -> str:
+    return value if _PLAIN_CRON_FIELD.fullmatch(value) else "*"
+
+
+def _crontab_for(trigger: Cron) -> CrontabSchedule:
+    """The minute-level projection of the job's cron (the exact expression is in the description)."""
+    fields = trigger.cron.expression.split()
+    if len(fields) >= 6:
+        fields = fields[1:6]
+    if trigger.cron.syntax == "quartz":
+        fields[4] = quartz_day_of_week_to_unix(fields[4])
+    minute, hour, day_of_month, month_of_year, day_of_week = (_crontab_field(f) for f in fields)
+    schedule, _ = CrontabSchedule.objects.get_or_create(
+        minute=minute,
+        hour=hour,
+        day_of_month=day_of_month,
+        month_of_year=month_of_year,
+        day_of_week=day_of_week,
+        timezone=trigger.time_zone,
+    )
+    return schedule
+
+
+def _schedule_fields(trigger: Trigger, job: Job) -> dict[str, object]:
+    fields: dict[str, object] = {"interval": None, "crontab": None, "clocked": None, "one_off": False}
+    if isinstance(trigger, Interval):
+        period = IntervalSchedule.SECONDS if trigger.every_seconds >= 1 else IntervalSchedule.MICROSECONDS
+        every = int(trigger.every_seconds) if period == IntervalSchedule.SECONDS else int(trigger.every_seconds * 1e6)
+        fields["interval"], _ = IntervalSchedule.objects.get_or_create(every=every, period=period)
+        fields["start_time"], fields["expires"] = trigger.start_at, trigger.end_at
+    elif isinstance(trigger, Cron):
+        fields["crontab"] = _crontab_for(trigger)
+        fields["start_time"], fields["expires"] = trigger.start_at, trigger.end_at
+    else:
+        moment = trigger.at if isinstance(trigger, At) else trigger.upcoming(job.created_at) if isinstance(trigger, Now) else None
+        fields["clocked"], _ = ClockedSchedule.objects.get_or_create(clocked_time=moment or job.created_at)
+        fields["one_off"] = True
+    return fields
+
+
+def sync_periodic_task(job: Job) -> None:
+    """Create or update the job's PeriodicTask to match it (enabled = will fire again)."""
+    trigger = stored_trigger(job.trigger)
+    values = _schedule_fields(trigger, job) | {
+        "name": periodic_task_name(job),
+        "task": FIRE_JOB_TASK,
+        "args": json.dumps([job.pk]),
+        "enabled": job.enabled and job.next_fire_at is not None,
+        "description": f"{trigger.to_json()}",
+        "priority": job.priority,
+    }
+    periodic_task = job.periodic_task or PeriodicTask()
+    for name, value in values.items():
+        setattr(periodic_task, name, value)
+    periodic_task._synced_from_job = True  # type: ignore[attr-defined]  # see tasks_app.signals
+    periodic_task.save()
+    if job.periodic_task_id != periodic_task.pk:
+        job.periodic_task = periodic_task
+        Job.objects.filter(pk=job.pk).update(periodic_task=periodic_task)
+
+
+def delete_periodic_task(job: Job) -> None:
+    if job.periodic_task_id:
+        PeriodicTask.objects.filter(pk=job.periodic_task_id).delete()
+
+
+def disable_finished(job_ids: list[int]) -> None:
+    """One-shots that fired: beat's own convention is a disabled one_off row. A plain update,
+    without PeriodicTasks.update_changed(): JobScheduler does not schedule from these rows."""
+    if job_ids:
+        PeriodicTask.objects.filter(job__in=job_ids, enabled=True).update(enabled=False)

@@ -1,0 +1,147 @@
+"""The scheduler's writes. Three steps, each one short transaction over a bounded batch:
+
+1. ``claim_due_occurrences``: lock due jobs (SKIP LOCKED), write an Execution per occurrence
+   (unique per job, occurrence and attempt), advance each job's ``next_fire_at``.
+2. ``dispatch_due_executions``: lock queued, undispatched executions that are due, send each to
+   the broker and mark it dispatched, in that transaction: two beats never send the same one.
+3. ``recover_lost_executions``: re-queue attempts whose worker died, and re-send messages the
+   broker lost, so nothing stays queued or running forever.
+
+On SQLite, where there is no FOR UPDATE, transactions begin IMMEDIATE (see settings), which
+serialises claimers just as well.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from tasks_app import schedules
+from tasks_app.models import Execution, ExecutionStatus, Job, MisfirePolicy
+from tasks_app.triggers import stored_trigger
+
+# Occurrences looked at for one job in one claim; a job further behind continues next time.
+MAX_OCCURRENCES_PER_CLAIM = 1000
+
+
+@dataclass
+class Plan:
+    """What one claim does for one job."""
+
+    fire: list[datetime] = field(default_factory=list)
+    skip: list[datetime] = field(default_factory=list)
+    next_fire_at: datetime | None = None
+    fired: int = 0
+
+
+def plan_occurrences(job: Job, now: datetime) -> Plan:
+    """Walk a job's occurrences up to now and apply its misfire policy to the late ones."""
+    trigger = stored_trigger(job.trigger)
+    grace = timedelta(seconds=job.misfire_grace_seconds)
+    plan = Plan(next_fire_at=job.next_fire_at, fired=job.fire_count)
+    late_fired = 0
+    while plan.next_fire_at is not None and plan.next_fire_at <= now and len(plan.fire) + len(plan.skip) < MAX_OCCURRENCES_PER_CLAIM:
+        moment = plan.next_fire_at
+        on_time = now - moment <= grace
+        if on_time or _fires_when_late(job, late_fired):
+            plan.fire.append(moment)
+            late_fired += not on_time
+        else:
+            plan.skip.append(moment)
+        plan.fired += 1
+        plan.next_fire_at = trigger.next_fire(moment, plan.fired)
+    return plan
+
+
+def _fires_when_late(job: Job, late_fired: int) -> bool:
+    if job.misfire_policy == MisfirePolicy.FIRE_ONCE:
+        return late_fired == 0
+    if job.misfire_policy == MisfirePolicy.FIRE_ALL:
+        return late_fired < job.misfire_catchup_limit
+    return False
+
+
+def _executions_for(job: Job, plan: Plan, now: datetime) -> Iterable[Execution]:
+    for moment in plan.fire:
+        yield Execution(job=job, scheduled_for=moment, due_at=moment, priority=job.priority)
+    for moment in plan.skip:
+        yield Execution(
+            job=job, scheduled_for=moment, due_at=moment, priority=job.priority, status=ExecutionStatus.SKIPPED,
+            finished_at=now, error=f"missed by more than {job.misfire_grace_seconds}s ({job.misfire_policy})",
+        )  # fmt: skip
+
+
+def claim_due_occurrences(*, now: datetime | None = None, limit: int | None = None) -> int:
+    """Step 1; returns how many executions were written."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        jobs = list(
+            Job.objects.select_for_update(skip_locked=True)
+            .filter(enabled=True, next_fire_at__lte=now)
+            .order_by("next_fire_at")[: limit or settings.SCHEDULER_BATCH_SIZE]
+        )
+        executions: list[Execution] = []
+        finished: list[int] = []
+        for job in jobs:
+            plan = plan_occurrences(job, now)
+            executions.extend(_executions_for(job, plan, now))
+            job.next_fire_at, job.fire_count = plan.next_fire_at, plan.fired
+            if plan.next_fire_at is None:
+                finished.append(job.pk)
+        Execution.objects.bulk_create(executions)
+        Job.objects.bulk_update(jobs, ["next_fire_at", "fire_count"])
+        schedules.disable_finished(finished)
+    return len(executions)
+
+
+Sender = Callable[[Execution], None]
+
+
+def dispatch_due_executions(*, send: Sender, now: datetime | None = None, limit: int | None = None) -> int:
+    """Step 2; ``send`` publishes one execution to the broker. Returns how many were sent."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        due = list(
+            Execution.objects.select_for_update(skip_locked=True)
+            .filter(status=ExecutionStatus.QUEUED, dispatched_at__isnull=True, due_at__lte=now)
+            .order_by("due_at")
+            .only("id", "priority", "due_at")[: limit or settings.SCHEDULER_BATCH_SIZE]
+        )
+        for execution in due:
+            send(execution)
+        Execution.objects.filter(pk__in=[e.pk for e in due]).update(dispatched_at=now)
+    return len(due)
+
+
+def recover_lost_executions(*, now: datetime | None = None) -> int:
+    """Step 3. A running attempt past its deadline lost its worker: it is queued again (the same
+    attempt: it never completed). A queued message unclaimed for too long is sent again; a
+    duplicate is harmless, the worker's queued->running claim lets only one through."""
+    now = now or timezone.now()
+    orphaned = Execution.objects.filter(status=ExecutionStatus.RUNNING, deadline_at__lt=now).update(
+        status=ExecutionStatus.QUEUED, dispatched_at=None, started_at=None, deadline_at=None, due_at=now,
+        error="worker lost during the attempt; queued again",
+    )  # fmt: skip
+    resend_before = now - timedelta(seconds=settings.EXECUTION_REDISPATCH_AFTER_SECONDS)
+    unclaimed = Execution.objects.filter(status=ExecutionStatus.QUEUED, dispatched_at__lt=resend_before).update(dispatched_at=None)
+    return orphaned + unclaimed
+
+
+def next_due_at() -> datetime | None:
+    """The earliest moment anything is due: a job's next occurrence or a waiting attempt."""
+    next_job = (
+        Job.objects.filter(enabled=True, next_fire_at__isnull=False).order_by("next_fire_at").values_list("next_fire_at", flat=True).first()
+    )
+    next_attempt = (
+        Execution.objects.filter(status=ExecutionStatus.QUEUED, dispatched_at__isnull=True)
+        .order_by("due_at").values_list("due_at", flat=True).first()
+    )  # fmt: skip
+    return min((m for m in (next_job, next_attempt) if m is not None), default=None)
+
+
+__all__ = ["claim_due_occurrences", "dispatch_due_executions", "next_due_at", "recover_lost_executions"]

@@ -1,0 +1,142 @@
+"""Writing jobs: create, update, pause, resume, run now, delete. Every caller (the v1 API, the
+dialects, the admin, gRPC, Celery tasks) changes jobs through these functions only."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from tasks_app import redis as platform_redis
+from tasks_app import schedules
+from tasks_app.callbacks import build_callback
+from tasks_app.exceptions import Conflict, InvalidInput
+from tasks_app.models import Dialect, Execution, ExecutionReason, Job, MisfirePolicy, OverlapPolicy
+from tasks_app.retry import RetryPolicy
+from tasks_app.triggers import build_trigger, stored_trigger
+
+EDITABLE = (
+    "namespace", "name", "trigger", "callback", "retry", "enabled", "priority",
+    "misfire_policy", "misfire_grace_seconds", "misfire_catchup_limit", "overlap_policy", "dialect_data",
+)  # fmt: skip
+
+
+def _wake_on_commit(moment: datetime | None) -> None:
+    if moment is not None:
+        transaction.on_commit(lambda: platform_redis.wake_scheduler(moment.timestamp()))
+
+
+def _label(value: Any, *, field: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidInput("is required", field=field)
+    if len(value) > 200:
+        raise InvalidInput("is longer than 200 characters", field=field)
+    return value.strip()
+
+
+def _choice(value: Any, choices: type, *, field: str) -> str:
+    if value not in choices.values:  # type: ignore[attr-defined]
+        raise InvalidInput(f"must be one of {', '.join(choices.values)}", field=field)  # type: ignore[attr-defined]
+    return str(value)
+
+
+def _whole(value: Any, *, field: str, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise InvalidInput(f"must be a whole number from {low} to {high}", field=field)
+    return value
+
+
+def _clean(changes: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """Validate what a caller sets; triggers, callbacks and retries are stored normalised."""
+    cleaners = {
+        "namespace": lambda v: _label(v, field="namespace"),
+        "name": lambda v: _label(v, field="name"),
+        "trigger": lambda v: build_trigger(v, now=now).to_json(),
+        "callback": lambda v: build_callback(v).to_json(),
+        "retry": lambda v: RetryPolicy.from_json(v).to_json(),
+        "enabled": lambda v: bool(v),
+        "priority": lambda v: _whole(v, field="priority", low=0, high=9),
+        "misfire_policy": lambda v: _choice(v, MisfirePolicy, field="misfire_policy"),
+        "misfire_grace_seconds": lambda v: _whole(v, field="misfire_grace_seconds", low=0, high=10**7),
+        "misfire_catchup_limit": lambda v: _whole(v, field="misfire_catchup_limit", low=1, high=10_000),
+        "overlap_policy": lambda v: _choice(v, OverlapPolicy, field="overlap_policy"),
+        "dialect_data": lambda v: dict(v or {}),
+    }
+    unknown = sorted(set(changes) - set(cleaners))
+    if unknown:
+        raise InvalidInput(f"cannot be set: {', '.join(unknown)}", field=unknown[0])
+    return {name: cleaners[name](value) for name, value in changes.items()}
+
+
+def _save_schedule(job: Job, *, reschedule: bool, now: datetime) -> None:
+    if reschedule:
+        job.next_fire_at = stored_trigger(job.trigger).upcoming(now, job.fire_count) if job.enabled else job.next_fire_at
+        job.time_zone = job.trigger.get("time_zone") or job.time_zone
+    job.save()
+    schedules.sync_periodic_task(job)
+    if job.enabled:
+        _wake_on_commit(job.next_fire_at)
+
+
+def create_job(
+    *, dialect: str = Dialect.V1, namespace: str, name: str, trigger: dict[str, Any], callback: dict[str, Any], **options: Any
+) -> Job:
+    """Create a job and its schedule; raises InvalidInput (naming the field) or Conflict."""
+    now = timezone.now()
+    values = _clean({"namespace": namespace, "name": name, "trigger": trigger, "callback": callback, **options}, now)
+    job = Job(dialect=_choice(dialect, Dialect, field="dialect"), time_zone=values["trigger"]["time_zone"], **values)
+    try:
+        with transaction.atomic():
+            _save_schedule(job, reschedule=True, now=now)
+    except IntegrityError:
+        raise Conflict(f"a {dialect} job named {job.name!r} already exists in {job.namespace!r}", field="name") from None
+    return job
+
+
+def _locked(job: Job) -> Job:
+    return Job.objects.select_for_update().select_related("periodic_task").get(pk=job.pk)
+
+
+def update_job(*, job: Job, **changes: Any) -> Job:
+    """Change some of a job's fields; a new trigger starts its schedule afresh."""
+    now = timezone.now()
+    values = _clean(changes, now)
+    try:
+        with transaction.atomic():
+            job = _locked(job)
+            new_trigger = "trigger" in values and values["trigger"] != job.trigger
+            resumed = values.get("enabled") is True and not job.enabled
+            for name, value in values.items():
+                setattr(job, name, value)
+            if new_trigger:
+                job.fire_count = 0
+            _save_schedule(job, reschedule=new_trigger or resumed, now=now)
+    except IntegrityError:
+        raise Conflict(f"a job named {job.name!r} already exists in {job.namespace!r}", field="name") from None
+    return job
+
+
+def pause_job(*, job: Job) -> Job:
+    return update_job(job=job, enabled=False)
+
+
+def resume_job(*, job: Job) -> Job:
+    return update_job(job=job, enabled=True)
+
+
+def trigger_job(*, job: Job, reason: str = ExecutionReason.MANUAL) -> Execution:
+    """Run a job now, whatever its schedule or state; its schedule does not change."""
+    now = timezone.now()
+    execution = Execution.objects.create(job=job, scheduled_for=now, attempt=1, reason=reason, due_at=now, priority=job.priority)
+    _wake_on_commit(now)
+    return execution
+
+
+@transaction.atomic
+def delete_job(*, job: Job) -> None:
+    """Delete a job and its schedule; its executions stay (for the log's retention)."""
+    job.executions.filter(status="queued").update(status="skipped", error="job deleted", finished_at=timezone.now())
+    schedules.delete_periodic_task(job)
+    job.delete()

@@ -1,0 +1,49 @@
+"""Celery tasks: transport only. Each loads by id and calls one service."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import Task, bootsteps, shared_task
+
+from scheduler_project.celery import app
+from tasks_app import redis as platform_redis
+from tasks_app import services
+from tasks_app.models import Execution, Job
+
+HEARTBEAT_EVERY_SECONDS = 5.0
+# Celery on Redis serves priority 0 first; a job's priority 9 is the most urgent.
+TOP_PRIORITY = 9
+
+
+@shared_task(bind=True, name="tasks_app.tasks.execute")
+def execute(self: Task, execution_id: int) -> dict[str, Any]:
+    return services.run_execution(execution_id=execution_id, task_id=self.request.id or "")
+
+
+@shared_task(name="tasks_app.tasks.fire_job")
+def fire_job(job_id: int) -> int | None:
+    """What a job's PeriodicTask runs if a stock beat is ever pointed at it: one manual run."""
+    job = Job.objects.filter(pk=job_id).first()
+    return services.trigger_job(job=job).pk if job else None
+
+
+def send_execution(execution: Execution, producer: Any = None) -> None:
+    execute.apply_async(args=[execution.pk], priority=TOP_PRIORITY - execution.priority, producer=producer)
+
+
+class WorkerHeartbeat(bootsteps.StartStopStep):
+    """Records in Redis that a worker is alive, for /healthz."""
+
+    requires = {"celery.worker.components:Timer"}
+
+    def start(self, worker: Any) -> None:
+        platform_redis.beat_heartbeat("worker")
+        self.timer = worker.timer.call_repeatedly(HEARTBEAT_EVERY_SECONDS, platform_redis.beat_heartbeat, ("worker",))
+
+    def stop(self, worker: Any) -> None:
+        if getattr(self, "timer", None):
+            self.timer.cancel()
+
+
+app.steps["worker"].add(WorkerHeartbeat)

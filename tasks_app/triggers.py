@@ -1,0 +1,246 @@
+"""When a job fires: one small class per trigger kind, built from (and turned back into) the
+JSON stored on the job. ``upcoming`` gives the occurrence a job scheduled (or resumed) now
+fires next; ``next_fire`` the one after an occurrence. All times are aware; zones are per trigger."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, ClassVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.conf import settings
+from django.utils.dateparse import parse_datetime
+
+from tasks_app.cron import CronExpression
+from tasks_app.exceptions import InvalidSchedule
+
+
+def zone_named(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidSchedule(f"unknown time zone {name!r}", field="time_zone") from None
+
+
+def parse_moment(value: Any, *, field: str, zone: ZoneInfo) -> datetime:
+    """An ISO 8601 moment; one without an offset is read in the trigger's zone."""
+    moment = value if isinstance(value, datetime) else parse_datetime(str(value)) if value is not None else None
+    if moment is None:
+        raise InvalidSchedule(f"not an ISO 8601 date-time: {value!r}", field=field)
+    return moment if moment.tzinfo else moment.replace(tzinfo=zone)
+
+
+def parse_seconds(value: Any, *, field: str, positive: bool = False) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidSchedule("must be a number of seconds", field=field)
+    if value < 0 or (positive and value == 0):
+        raise InvalidSchedule("must be greater than 0" if positive else "must not be negative", field=field)
+    return value
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+@dataclass(frozen=True)
+class Trigger:
+    kind: ClassVar[str]
+    fields: ClassVar[tuple[str, ...]] = ()
+    time_zone: str
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.time_zone)
+
+    def upcoming(self, now: datetime, fired: int = 0) -> datetime | None:
+        """The occurrence a job scheduled (or resumed) at ``now`` fires next, after ``fired``
+        fires so far. A one-shot keeps its moment even when it is past: it fires late, once."""
+        raise NotImplementedError
+
+    def next_fire(self, previous: datetime, fired: int) -> datetime | None:
+        """The occurrence after ``previous``, the ``fired``-th occurrence so far."""
+        return None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "time_zone": self.time_zone}
+
+
+@dataclass(frozen=True)
+class Now(Trigger):
+    kind = "now"
+    created_at: datetime | None = None
+
+    def upcoming(self, now: datetime, fired: int = 0) -> datetime | None:
+        return None if fired else self.created_at or now
+
+    @classmethod
+    def build(cls, data: dict[str, Any], zone: ZoneInfo, now: datetime) -> Now:
+        created = data.get("created_at")
+        return cls(time_zone=str(zone), created_at=parse_moment(created, field="created_at", zone=zone) if created else now)
+
+    def to_json(self) -> dict[str, Any]:
+        return super().to_json() | {"created_at": _iso(self.created_at)}
+
+
+@dataclass(frozen=True)
+class At(Trigger):
+    kind = "at"
+    fields: ClassVar[tuple[str, ...]] = ("at",)
+    at: datetime
+
+    def upcoming(self, now: datetime, fired: int = 0) -> datetime | None:
+        return None if fired else self.at
+
+    @classmethod
+    def build(cls, data: dict[str, Any], zone: ZoneInfo, now: datetime) -> At:
+        if data.get("at") is None:
+            raise InvalidSchedule("is required", field="at")
+        return cls(time_zone=str(zone), at=parse_moment(data["at"], field="at", zone=zone))
+
+    def to_json(self) -> dict[str, Any]:
+        return super().to_json() | {"at": _iso(self.at)}
+
+
+@dataclass(frozen=True)
+class Delay(At):
+    """A one-shot after ``seconds``; the moment is fixed when the trigger is first built."""
+
+    kind = "delay"
+    fields: ClassVar[tuple[str, ...]] = ("seconds", "at")
+    seconds: float = 0
+
+    @classmethod
+    def build(cls, data: dict[str, Any], zone: ZoneInfo, now: datetime) -> Delay:
+        if data.get("seconds") is None:
+            raise InvalidSchedule("is required", field="seconds")
+        seconds = parse_seconds(data["seconds"], field="seconds")
+        at = parse_moment(data["at"], field="at", zone=zone) if data.get("at") else now + timedelta(seconds=seconds)
+        return cls(time_zone=str(zone), at=at, seconds=seconds)
+
+    def to_json(self) -> dict[str, Any]:
+        return super().to_json() | {"seconds": self.seconds}
+
+
+@dataclass(frozen=True)
+class Interval(Trigger):
+    """Every ``every_seconds`` from ``start_at`` (default: when created), at most
+    ``repeat_count`` fires in all, none after ``end_at``."""
+
+    kind = "interval"
+    fields = ("every_seconds", "start_at", "end_at", "repeat_count")
+    every_seconds: float
+    start_at: datetime
+    end_at: datetime | None = None
+    repeat_count: int | None = None
+
+    @property
+    def every(self) -> timedelta:
+        return timedelta(seconds=self.every_seconds)
+
+    def upcoming(self, now: datetime, fired: int = 0) -> datetime | None:
+        """``start_at`` (even a little late, while its first interval lasts), else the first
+        point of its grid from now on: occurrences before a job existed are not missed."""
+        if self.repeat_count is not None and fired >= self.repeat_count:
+            return None
+        if self.start_at >= now or (fired == 0 and self.start_at + self.every > now):
+            return self._within_end(self.start_at)
+        steps = math.ceil((now - self.start_at) / self.every)
+        return self._within_end(self.start_at + steps * self.every)
+
+    def next_fire(self, previous: datetime, fired: int) -> datetime | None:
+        if self.repeat_count is not None and fired >= self.repeat_count:
+            return None
+        return self._within_end(previous + self.every)
+
+    def _within_end(self, moment: datetime) -> datetime | None:
+        return None if self.end_at and moment > self.end_at else moment
+
+    @classmethod
+    def build(cls, data: dict[str, Any], zone: ZoneInfo, now: datetime) -> Interval:
+        if data.get("every_seconds") is None:
+            raise InvalidSchedule("is required", field="every_seconds")
+        every = parse_seconds(data["every_seconds"], field="every_seconds", positive=True)
+        start = parse_moment(data["start_at"], field="start_at", zone=zone) if data.get("start_at") else now
+        end = parse_moment(data["end_at"], field="end_at", zone=zone) if data.get("end_at") else None
+        if end and end < start:
+            raise InvalidSchedule("is before start_at", field="end_at")
+        repeat = data.get("repeat_count")
+        if repeat is not None and (isinstance(repeat, bool) or not isinstance(repeat, int) or repeat < 0):
+            raise InvalidSchedule("must be a whole number, 0 or more", field="repeat_count")
+        return cls(time_zone=str(zone), every_seconds=every, start_at=start, end_at=end, repeat_count=repeat)
+
+    def to_json(self) -> dict[str, Any]:
+        return super().to_json() | {
+            "every_seconds": self.every_seconds,
+            "start_at": _iso(self.start_at),
+            "end_at": _iso(self.end_at),
+            "repeat_count": self.repeat_count,
+        }
+
+
+@dataclass(frozen=True)
+class Cron(Trigger):
+    kind = "cron"
+    fields = ("cron", "syntax", "start_at", "end_at")
+    cron: CronExpression
+    start_at: datetime | None = None
+    end_at: datetime | None = None
+
+    def upcoming(self, now: datetime, fired: int = 0) -> datetime | None:
+        base = max(now, self.start_at - timedelta(microseconds=1)) if self.start_at else now
+        return self._within_end(self.cron.next_after(base, self.zone))
+
+    def next_fire(self, previous: datetime, fired: int) -> datetime | None:
+        return self._within_end(self.cron.next_after(previous, self.zone))
+
+    def _within_end(self, moment: datetime | None) -> datetime | None:
+        return None if moment is None or (self.end_at and moment > self.end_at) else moment
+
+    @classmethod
+    def build(cls, data: dict[str, Any], zone: ZoneInfo, now: datetime) -> Cron:
+        expression = data.get("cron")
+        if not isinstance(expression, str) or not expression.strip():
+            raise InvalidSchedule("is required", field="cron")
+        syntax = data.get("syntax") or ("quartz" if len(expression.split()) > 5 else "unix")
+        start = parse_moment(data["start_at"], field="start_at", zone=zone) if data.get("start_at") else None
+        end = parse_moment(data["end_at"], field="end_at", zone=zone) if data.get("end_at") else None
+        if start and end and end < start:
+            raise InvalidSchedule("is before start_at", field="end_at")
+        return cls(time_zone=str(zone), cron=CronExpression(expression.strip(), syntax), start_at=start, end_at=end)
+
+    def to_json(self) -> dict[str, Any]:
+        return super().to_json() | {
+            "cron": self.cron.expression,
+            "syntax": self.cron.syntax,
+            "start_at": _iso(self.start_at),
+            "end_at": _iso(self.end_at),
+        }
+
+
+TRIGGER_KINDS: dict[str, Any] = {kind.kind: kind for kind in (Now, At, Delay, Interval, Cron)}
+
+
+def build_trigger(data: Any, *, now: datetime) -> Trigger:
+    """Validate a trigger's JSON and build it; raises InvalidSchedule naming the field."""
+    if not isinstance(data, dict):
+        raise InvalidSchedule("must be an object", field="trigger")
+    kind_class = TRIGGER_KINDS.get(data.get("kind"))  # type: ignore[arg-type]
+    if kind_class is None:
+        raise InvalidSchedule(f"unknown trigger kind {data.get('kind')!r}; use one of {', '.join(TRIGGER_KINDS)}", field="kind")
+    allowed = {"kind", "time_zone", *kind_class.fields} | ({"created_at"} if kind_class is Now else set())
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        raise InvalidSchedule(f"unknown field(s) for a {kind_class.kind} trigger: {', '.join(unknown)}", field=unknown[0])
+    zone = zone_named(data.get("time_zone") or settings.TIME_ZONE)
+    return kind_class.build(data, zone, now)  # type: ignore[no-any-return]
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=ZoneInfo("UTC"))
+
+
+def stored_trigger(data: dict[str, Any]) -> Trigger:
+    """Rebuild a trigger saved on a job: it was validated, and its relative times resolved, when
+    it was saved, so nothing here depends on the current time."""
+    return build_trigger(data, now=_EPOCH)

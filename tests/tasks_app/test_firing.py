@@ -1,0 +1,112 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.db import IntegrityError
+from django.utils import timezone
+
+from tasks_app import services
+from tasks_app.models import Execution, ExecutionStatus, Job
+from tests.factories import make_job
+
+pytestmark = pytest.mark.django_db
+
+
+def test_due_job_is_claimed_once_and_advanced() -> None:
+    start = timezone.now() - timedelta(seconds=1)
+    job = make_job(trigger={"kind": "interval", "every_seconds": 60, "start_at": start.isoformat()})
+    assert services.claim_due_occurrences() == 1
+    assert services.claim_due_occurrences() == 0
+    job.refresh_from_db()
+    assert job.next_fire_at == start + timedelta(seconds=60) and job.fire_count == 1
+    execution = Execution.objects.get(job=job)
+    assert execution.scheduled_for == start and execution.status == ExecutionStatus.QUEUED
+
+
+def test_an_occurrence_cannot_be_written_twice() -> None:
+    job = make_job()
+    services.claim_due_occurrences()
+    first = Execution.objects.get(job=job)
+    with pytest.raises(IntegrityError):
+        Execution.objects.create(job=job, scheduled_for=first.scheduled_for, attempt=1, due_at=first.due_at)
+
+
+def test_one_shot_finishes_and_its_beat_row_is_disabled() -> None:
+    job = make_job(trigger={"kind": "delay", "seconds": 0})
+    assert job.periodic_task.one_off and job.periodic_task.enabled
+    services.claim_due_occurrences()
+    job.refresh_from_db()
+    job.periodic_task.refresh_from_db()
+    assert job.state == "finished" and not job.periodic_task.enabled
+
+
+def test_dispatch_sends_each_due_execution_once() -> None:
+    make_job()
+    make_job(trigger={"kind": "delay", "seconds": 3600})
+    services.claim_due_occurrences()
+    sent: list[Execution] = []
+    assert services.dispatch_due_executions(send=sent.append) == 1
+    assert services.dispatch_due_executions(send=sent.append) == 0
+    assert len(sent) == 1 and Execution.objects.get(pk=sent[0].pk).dispatched_at is not None
+
+
+def test_paused_job_does_not_fire_and_resumes_on_its_next_occurrence() -> None:
+    job = make_job(trigger={"kind": "interval", "every_seconds": 10, "start_at": timezone.now().isoformat()})
+    services.pause_job(job=job)
+    assert services.claim_due_occurrences() == 0
+    assert job.periodic_task and not Job.objects.get(pk=job.pk).periodic_task.enabled
+    resumed = services.resume_job(job=job)
+    assert resumed.next_fire_at is not None and resumed.periodic_task.enabled
+
+
+@pytest.mark.parametrize(
+    ("policy", "fired", "skipped"),
+    [("fire_once", 1, 9), ("skip", 0, 10), ("fire_all", 3, 7)],
+)
+def test_misfire_policies_record_every_missed_occurrence(policy: str, fired: int, skipped: int) -> None:
+    start = timezone.now() - timedelta(seconds=100)
+    job = make_job(
+        trigger={"kind": "interval", "every_seconds": 10, "start_at": start.isoformat()},
+        misfire_policy=policy, misfire_grace_seconds=1, misfire_catchup_limit=3,
+    )  # fmt: skip
+    Job.objects.filter(pk=job.pk).update(next_fire_at=start)  # as if the platform had been down
+    services.claim_due_occurrences(now=start + timedelta(seconds=95))
+    statuses = list(Execution.objects.filter(job=job).values_list("status", flat=True))
+    assert statuses.count("queued") == fired and statuses.count("skipped") == skipped
+
+
+def test_worker_that_died_mid_call_is_requeued_after_its_deadline() -> None:
+    job = make_job()
+    services.claim_due_occurrences()
+    execution = Execution.objects.get(job=job)
+    Execution.objects.filter(pk=execution.pk).update(
+        status="running", started_at=timezone.now() - timedelta(seconds=70), deadline_at=timezone.now() - timedelta(seconds=1)
+    )
+    assert services.recover_lost_executions() == 1
+    execution.refresh_from_db()
+    assert execution.status == "queued" and execution.dispatched_at is None and "worker lost" in execution.error
+
+
+def test_failed_attempt_queues_a_retry_in_the_database(httpserver) -> None:
+    httpserver.expect_request("/fail").respond_with_data("no", status=500)
+    job = make_job(url=httpserver.url_for("/fail"), retry={"delays_seconds": [30]})
+    services.claim_due_occurrences()
+    sent: list[Execution] = []
+    services.dispatch_due_executions(send=sent.append)
+    services.run_execution(execution_id=sent[0].pk, task_id="t-1")
+    first, retry = Execution.objects.filter(job=job).order_by("attempt")
+    assert first.status == "failed" and first.response_status == 500 and first.task_id == "t-1"
+    assert retry.attempt == 2 and retry.reason == "retry" and retry.status == "queued"
+    assert retry.due_at >= timezone.now() + timedelta(seconds=25)
+    assert services.dispatch_due_executions(send=sent.append) == 0  # not due yet
+
+
+def test_duplicate_message_runs_the_attempt_once(httpserver) -> None:
+    httpserver.expect_request("/ok").respond_with_data("ok")
+    job = make_job(url=httpserver.url_for("/ok"))
+    services.claim_due_occurrences()
+    execution = Execution.objects.get(job=job)
+    assert services.run_execution(execution_id=execution.pk)["status"] == "succeeded"
+    assert services.run_execution(execution_id=execution.pk)["status"] == "not-queued"
+    assert len(httpserver.log) == 1

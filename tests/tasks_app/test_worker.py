@@ -1,0 +1,54 @@
+"""A real Celery worker on the real Redis queue, calling a real local HTTP server."""
+
+from __future__ import annotations
+
+import pytest
+from django_celery_results.models import TaskResult
+from werkzeug import Response
+
+from tasks_app import services
+from tasks_app.models import Execution
+from tasks_app.tasks import send_execution
+from tests.conftest import wait_for
+from tests.factories import make_job
+
+
+def fire_due() -> None:
+    services.claim_due_occurrences()
+    services.dispatch_due_executions(send=send_execution)
+
+
+@pytest.mark.usefixtures("celery_worker")
+def test_worker_calls_the_callback_and_records_both_results(receiver) -> None:
+    receiver.expect_request("/hook", method="POST", json={"n": 1}).respond_with_data("thanks")
+    job = make_job(callback={"url": receiver.url_for("/hook"), "body": {"n": 1}, "body_format": "json"})
+    fire_due()
+    execution = wait_for(lambda: Execution.objects.filter(job=job, status="succeeded").first(), message="success")
+    assert execution.response_body == "thanks" and execution.lateness_ms is not None
+    result = wait_for(lambda: TaskResult.objects.filter(task_id=execution.task_id, status="SUCCESS").first(), message="TaskResult")
+    assert result.task_name == "tasks_app.tasks.execute"
+
+
+@pytest.mark.usefixtures("celery_worker")
+def test_regexp_failure_is_retried_until_success(receiver) -> None:
+    answers = iter(['{"ok": false}', '{"ok": false}', '{"ok": true}'])
+    receiver.expect_request("/flaky").respond_with_handler(lambda request: Response(next(answers)))
+    job = make_job(callback={"url": receiver.url_for("/flaky"), "success_regexp": '"ok": true'}, retry={"delays_seconds": [0, 0]})
+
+    def settled() -> bool:
+        fire_due()
+        return Execution.objects.filter(job=job, status="succeeded").exists()
+
+    wait_for(settled, timeout=30, message="third attempt to succeed")
+    attempts = list(Execution.objects.filter(job=job).order_by("attempt").values_list("attempt", "reason", "status"))
+    assert attempts == [(1, "schedule", "failed"), (2, "retry", "failed"), (3, "retry", "succeeded")]
+
+
+@pytest.mark.usefixtures("celery_worker")
+def test_failure_without_retries_stays_failed(receiver) -> None:
+    receiver.expect_request("/down").respond_with_handler(lambda request: Response("boom", status=503))
+    job = make_job(callback={"url": receiver.url_for("/down")})
+    fire_due()
+    execution = wait_for(lambda: Execution.objects.filter(job=job, status="failed").first(), message="failure")
+    assert execution.response_status == 503 and execution.error == "HTTP 503"
+    assert Execution.objects.filter(job=job).count() == 1

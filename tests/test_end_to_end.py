@@ -1,0 +1,57 @@
+"""The platform as it runs: real beat and worker processes on the test database and Redis,
+callbacks counted at a real local HTTP server."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from werkzeug import Request, Response
+
+from tasks_app.models import Execution
+from tests.conftest import wait_for
+from tests.factories import make_job
+
+pytestmark = pytest.mark.e2e
+
+
+def test_job_arrives_on_time_through_beat_and_worker(processes, receiver) -> None:
+    arrivals: list[float] = []
+    receiver.expect_request("/tick").respond_with_handler(lambda request: (arrivals.append(time.time()), Response("ok"))[1])
+    processes.worker()
+    processes.beat()
+    time.sleep(3)  # both processes up before the job is due
+    due = timezone.now() + timedelta(seconds=3)
+    job = make_job(callback={"url": receiver.url_for("/tick")}, trigger={"kind": "at", "at": due.isoformat()})
+    wait_for(lambda: Execution.objects.filter(job=job, status="succeeded").exists(), timeout=30, message="the callback")
+    assert len(arrivals) == 1
+    lateness = arrivals[0] - due.timestamp()
+    assert 0 <= lateness < 2.0, f"arrived {lateness:.3f}s after it was due\n{processes.log('beat')}"
+
+
+def test_worker_killed_mid_call_loses_nothing(processes, receiver) -> None:
+    calls: list[str] = []
+    first_call_started = threading.Event()
+
+    def slow_then_fast(request: Request) -> Response:
+        calls.append(request.headers.get("X-Execution-Id", ""))
+        if len(calls) == 1:
+            first_call_started.set()
+            time.sleep(3)
+        return Response("done")
+
+    receiver.expect_request("/slow").respond_with_handler(slow_then_fast)
+    processes.worker("worker-1")
+    processes.beat()
+    job = make_job(callback={"url": receiver.url_for("/slow"), "timeout_seconds": 5})
+    assert first_call_started.wait(timeout=30), processes.log("worker-1")
+    processes.kill("worker-1")
+    processes.worker("worker-2")
+    execution = wait_for(
+        lambda: Execution.objects.filter(job=job, status="succeeded").first(), timeout=40, message="the attempt to complete"
+    )
+    assert len(calls) == 2 and calls[0] == calls[1] == str(execution.pk)
+    assert Execution.objects.filter(job=job).count() == 1
