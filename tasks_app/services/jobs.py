@@ -96,7 +96,7 @@ def create_job(
 
 
 def _locked(job: Job) -> Job:
-    return Job.objects.select_for_update().select_related("periodic_task").get(pk=job.pk)
+    return Job.objects.select_for_update(of=("self",)).select_related("periodic_task").get(pk=job.pk)
 
 
 def update_job(*, job: Job, **changes: Any) -> Job:

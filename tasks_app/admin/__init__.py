@@ -1,0 +1,5 @@
+"""The operator console: one module per concern, each registering its own ModelAdmins."""
+
+from __future__ import annotations
+
+from tasks_app.admin import jobs  # noqa: F401

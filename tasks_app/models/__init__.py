@@ -1,0 +1,25 @@
+"""The domain's models, a module per concern; import them from here."""
+
+from __future__ import annotations
+
+from tasks_app.models.jobs import (
+    Dialect,
+    Execution,
+    ExecutionReason,
+    ExecutionStatus,
+    Job,
+    JobState,
+    MisfirePolicy,
+    OverlapPolicy,
+)
+
+__all__ = [
+    "Dialect",
+    "Execution",
+    "ExecutionReason",
+    "ExecutionStatus",
+    "Job",
+    "JobState",
+    "MisfirePolicy",
+    "OverlapPolicy",
+]
