@@ -158,3 +158,16 @@ def receiver() -> Iterator[Any]:
     server.clear()
     if server.is_running():
         server.stop()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _close_other_sessions_before_teardown(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
+    """Worker threads and processes keep database sessions; PostgreSQL will not drop a test
+    database that has any, so end them before pytest-django tears it down."""
+    yield
+    with django_db_blocker.unblock():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
