@@ -122,6 +122,7 @@ class Execution(models.Model):
             models.Index(fields=["job", "-id"], name="execution_job_newest"),
             models.Index(fields=["due_at"], name="execution_to_dispatch", condition=Q(status="queued", dispatched_at__isnull=True)),
             models.Index(fields=["deadline_at"], name="execution_running", condition=Q(status="running")),
+            models.Index(fields=["job"], name="execution_unfinished", condition=Q(status__in=["queued", "running"])),
             models.Index(fields=["dispatched_at"], name="execution_dispatched", condition=Q(status="queued", dispatched_at__isnull=False)),
         ]
 

@@ -16,6 +16,7 @@ from tasks_app.callbacks import Callback, CallContext, Outcome, build_callback
 from tasks_app.exceptions import InvalidInput, NotFound
 from tasks_app.models import Execution, ExecutionReason, ExecutionStatus, Job
 from tasks_app.retry import RetryPolicy
+from tasks_app.services.firing import release_held_attempt
 
 logger = logging.getLogger(__name__)
 
@@ -80,6 +81,8 @@ def record_outcome(*, execution: Execution, outcome: Outcome, now: datetime | No
     execution.response_body = outcome.response_body
     execution.error = outcome.error
     execution.save(update_fields=["status", "finished_at", "request", "response_status", "response_headers", "response_body", "error"])
+    if not outcome.pending:
+        release_held_attempt(execution)
     delay = _retry_delay(execution.job, execution, outcome) if execution.job else None
     if delay is not None:
         _queue_attempt(execution, attempt=execution.attempt + 1, due_at=now + timedelta(seconds=delay), reason=ExecutionReason.RETRY)

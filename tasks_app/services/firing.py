@@ -15,18 +15,21 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
 
-from tasks_app import schedules
-from tasks_app.models import Execution, ExecutionStatus, Job, MisfirePolicy
+from tasks_app import clock, schedules
+from tasks_app.models import Execution, ExecutionStatus, Job, MisfirePolicy, OverlapPolicy
 from tasks_app.triggers import stored_trigger
 
 # Occurrences looked at for one job in one claim; a job further behind continues next time.
 MAX_OCCURRENCES_PER_CLAIM = 1000
+# The due time of an attempt held back by the "queue one" overlap policy until the run before
+# it finishes (see release_held_attempt).
+HELD = datetime(9999, 1, 1, tzinfo=UTC)
+UNFINISHED = (ExecutionStatus.QUEUED, ExecutionStatus.RUNNING)
 
 
 @dataclass
@@ -66,19 +69,50 @@ def _fires_when_late(job: Job, late_fired: int) -> bool:
     return False
 
 
-def _executions_for(job: Job, plan: Plan, now: datetime) -> Iterable[Execution]:
-    for moment in plan.fire:
-        yield Execution(job=job, scheduled_for=moment, due_at=moment, priority=job.priority)
+def _skipped(job: Job, moment: datetime, now: datetime, why: str) -> Execution:
+    return Execution(
+        job=job, scheduled_for=moment, due_at=moment, priority=job.priority, status=ExecutionStatus.SKIPPED,
+        finished_at=now, error=why,
+    )  # fmt: skip
+
+
+def _executions_for(job: Job, plan: Plan, now: datetime, busy: dict[int, set[str]]) -> Iterable[Execution]:
+    """The plan as rows, after the overlap policy: while an earlier run is unfinished, ``skip``
+    records the occurrence as skipped and ``queue`` holds one attempt back until it ends."""
     for moment in plan.skip:
-        yield Execution(
-            job=job, scheduled_for=moment, due_at=moment, priority=job.priority, status=ExecutionStatus.SKIPPED,
-            finished_at=now, error=f"missed by more than {job.misfire_grace_seconds}s ({job.misfire_policy})",
-        )  # fmt: skip
+        yield _skipped(job, moment, now, f"missed by more than {job.misfire_grace_seconds}s ({job.misfire_policy})")
+    unfinished = busy.get(job.pk, set())
+    for moment in plan.fire:
+        if job.overlap_policy == OverlapPolicy.ALLOW or not unfinished:
+            yield Execution(job=job, scheduled_for=moment, due_at=moment, priority=job.priority)
+            unfinished = unfinished | {"running"} if job.overlap_policy != OverlapPolicy.ALLOW else unfinished
+        elif job.overlap_policy == OverlapPolicy.QUEUE and "held" not in unfinished:
+            yield Execution(job=job, scheduled_for=moment, due_at=HELD, priority=job.priority)
+            unfinished = unfinished | {"held"}
+        else:
+            yield _skipped(job, moment, now, f"the previous run was still unfinished ({job.overlap_policy})")
+
+
+def _unfinished_runs(jobs: list[Job]) -> dict[int, set[str]]:
+    """For jobs whose overlap policy cares: which have an unfinished run, and which a held one."""
+    careful = [job.pk for job in jobs if job.overlap_policy != OverlapPolicy.ALLOW]
+    busy: dict[int, set[str]] = {}
+    if careful:
+        rows = Execution.objects.filter(job_id__in=careful, status__in=UNFINISHED).values_list("job_id", "due_at")
+        for job_id, due_at in rows:
+            busy.setdefault(job_id, set()).add("held" if due_at == HELD else "running")
+    return busy
+
+
+def release_held_attempt(execution: Execution) -> None:
+    """When a run of a "queue one" job ends, the attempt held behind it becomes due."""
+    if execution.job_id is not None and execution.job and execution.job.overlap_policy == OverlapPolicy.QUEUE:
+        Execution.objects.filter(job_id=execution.job_id, status=ExecutionStatus.QUEUED, due_at=HELD).update(due_at=clock.now())
 
 
 def claim_due_occurrences(*, now: datetime | None = None, limit: int | None = None) -> int:
     """Step 1; returns how many executions were written."""
-    now = now or timezone.now()
+    now = now or clock.now()
     with transaction.atomic():
         jobs = list(
             Job.objects.select_for_update(skip_locked=True)
@@ -87,9 +121,10 @@ def claim_due_occurrences(*, now: datetime | None = None, limit: int | None = No
         )
         executions: list[Execution] = []
         finished: list[int] = []
+        busy = _unfinished_runs(jobs)
         for job in jobs:
             plan = plan_occurrences(job, now)
-            executions.extend(_executions_for(job, plan, now))
+            executions.extend(_executions_for(job, plan, now, busy))
             job.next_fire_at, job.fire_count = plan.next_fire_at, plan.fired
             if plan.next_fire_at is None:
                 finished.append(job.pk)
@@ -104,7 +139,7 @@ Sender = Callable[[Execution], None]
 
 def dispatch_due_executions(*, send: Sender, now: datetime | None = None, limit: int | None = None) -> int:
     """Step 2; ``send`` publishes one execution to the broker. Returns how many were sent."""
-    now = now or timezone.now()
+    now = now or clock.now()
     with transaction.atomic():
         due = list(
             Execution.objects.select_for_update(skip_locked=True)
@@ -122,7 +157,7 @@ def recover_lost_executions(*, now: datetime | None = None) -> int:
     """Step 3. A running attempt past its deadline lost its worker: it is queued again (the same
     attempt: it never completed). A queued message unclaimed for too long is sent again; a
     duplicate is harmless, the worker's queued->running claim lets only one through."""
-    now = now or timezone.now()
+    now = now or clock.now()
     orphaned = Execution.objects.filter(status=ExecutionStatus.RUNNING, deadline_at__lt=now).update(
         status=ExecutionStatus.QUEUED, dispatched_at=None, started_at=None, deadline_at=None, due_at=now,
         error="worker lost during the attempt; queued again",

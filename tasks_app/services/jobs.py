@@ -7,10 +7,9 @@ from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
+from tasks_app import clock, schedules
 from tasks_app import redis as platform_redis
-from tasks_app import schedules
 from tasks_app.callbacks import build_callback
 from tasks_app.exceptions import Conflict, InvalidInput
 from tasks_app.models import Dialect, Execution, ExecutionReason, Job, MisfirePolicy, OverlapPolicy
@@ -84,7 +83,7 @@ def create_job(
     *, dialect: str = Dialect.V1, namespace: str, name: str, trigger: dict[str, Any], callback: dict[str, Any], **options: Any
 ) -> Job:
     """Create a job and its schedule; raises InvalidInput (naming the field) or Conflict."""
-    now = timezone.now()
+    now = clock.now()
     values = _clean({"namespace": namespace, "name": name, "trigger": trigger, "callback": callback, **options}, now)
     job = Job(dialect=_choice(dialect, Dialect, field="dialect"), time_zone=values["trigger"]["time_zone"], **values)
     try:
@@ -101,7 +100,7 @@ def _locked(job: Job) -> Job:
 
 def update_job(*, job: Job, **changes: Any) -> Job:
     """Change some of a job's fields; a new trigger starts its schedule afresh."""
-    now = timezone.now()
+    now = clock.now()
     values = _clean(changes, now)
     try:
         with transaction.atomic():
@@ -128,7 +127,7 @@ def resume_job(*, job: Job) -> Job:
 
 def trigger_job(*, job: Job, reason: str = ExecutionReason.MANUAL) -> Execution:
     """Run a job now, whatever its schedule or state; its schedule does not change."""
-    now = timezone.now()
+    now = clock.now()
     execution = Execution.objects.create(job=job, scheduled_for=now, attempt=1, reason=reason, due_at=now, priority=job.priority)
     _wake_on_commit(now)
     return execution
@@ -137,6 +136,6 @@ def trigger_job(*, job: Job, reason: str = ExecutionReason.MANUAL) -> Execution:
 @transaction.atomic
 def delete_job(*, job: Job) -> None:
     """Delete a job and its schedule; its executions stay (for the log's retention)."""
-    job.executions.filter(status="queued").update(status="skipped", error="job deleted", finished_at=timezone.now())
+    job.executions.filter(status="queued").update(status="skipped", error="job deleted", finished_at=clock.now())
     schedules.delete_periodic_task(job)
     job.delete()

@@ -110,3 +110,47 @@ def test_duplicate_message_runs_the_attempt_once(httpserver) -> None:
     assert services.run_execution(execution_id=execution.pk)["status"] == "succeeded"
     assert services.run_execution(execution_id=execution.pk)["status"] == "not-queued"
     assert len(httpserver.log) == 1
+
+
+@pytest.mark.parametrize(
+    ("start", "expected"),
+    [
+        # Spring forward: 02:30 does not exist on 8 March 2026 in New York; it fires once, at 03:30 EDT.
+        ("2026-03-07T12:00:00-05:00", ["2026-03-08T07:30:00+00:00", "2026-03-09T06:30:00+00:00"]),
+        # Fall back: 01:30 happens twice on 1 November 2026; it fires once, at the first.
+        ("2026-10-31T12:00:00-04:00", ["2026-11-01T05:30:00+00:00", "2026-11-02T06:30:00+00:00"]),
+    ],
+)
+def test_dst_changes_fire_each_day_once(start: str, expected: list[str]) -> None:
+    from datetime import datetime
+
+    from tasks_app.triggers import stored_trigger
+
+    hour = "2" if "03-07" in start else "1"
+    trigger = {"kind": "cron", "cron": f"0 30 {hour} * * *", "syntax": "unix", "time_zone": "America/New_York"}
+    job = make_job(trigger=trigger, misfire_grace_seconds=86400)
+    begin = datetime.fromisoformat(start)
+    Job.objects.filter(pk=job.pk).update(next_fire_at=stored_trigger(job.trigger).upcoming(begin))  # as if created then
+    moment = begin
+    for _ in range(4):  # walk two days, hour by hour, as a scheduler would
+        moment += timedelta(hours=12)
+        services.claim_due_occurrences(now=moment)
+    fired = sorted(e.scheduled_for.isoformat() for e in Execution.objects.filter(job=job))
+    assert fired == expected
+
+
+@pytest.mark.parametrize(("policy", "statuses"), [("skip", ["queued", "skipped"]), ("queue", ["queued", "queued"])])
+def test_overlap_policies(policy: str, statuses: list[str]) -> None:
+    start = timezone.now() - timedelta(seconds=1)
+    job = make_job(trigger={"kind": "interval", "every_seconds": 5, "start_at": start.isoformat()}, overlap_policy=policy)
+    services.claim_due_occurrences()
+    services.claim_due_occurrences(now=start + timedelta(seconds=5, milliseconds=1))
+    rows = list(Execution.objects.filter(job=job).order_by("scheduled_for"))
+    assert [row.status for row in rows] == statuses
+    if policy == "queue":
+        from tasks_app.services.firing import HELD
+
+        assert rows[1].due_at == HELD  # held until the first run ends
+        services.run_execution(execution_id=rows[0].pk)  # fails (nothing listens) and ends
+        rows[1].refresh_from_db()
+        assert rows[1].due_at < HELD

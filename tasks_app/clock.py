@@ -1,0 +1,35 @@
+"""One clock for every process: the database's. Beats on several hosts, the API and workers
+agree on what is due even when a host's clock is off. The host clock's offset from the
+database's is measured every few seconds (one round trip), so reading the clock costs nothing
+on the hot path. SQLite lives on one host: its clock is the host's."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+
+from django.db import connection
+from django.utils import timezone
+
+REMEASURE_EVERY_SECONDS = 10.0
+_offset = timedelta(0)
+_measured_at: float | None = None
+
+
+def _measure_offset() -> timedelta:
+    before = timezone.now()
+    with connection.cursor() as cursor:
+        # clock_timestamp(), not now(): the latter is frozen at the start of a transaction.
+        cursor.execute("SELECT clock_timestamp()")
+        database_time: datetime = cursor.fetchone()[0]
+    after = timezone.now()
+    return database_time.astimezone(UTC) - (before + (after - before) / 2)
+
+
+def now() -> datetime:
+    global _offset, _measured_at
+    if connection.vendor != "postgresql":
+        return timezone.now()
+    if _measured_at is None or time.monotonic() - _measured_at > REMEASURE_EVERY_SECONDS:
+        _offset, _measured_at = _measure_offset(), time.monotonic()
+    return timezone.now() + _offset
