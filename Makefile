@@ -34,3 +34,6 @@ lint: install
 
 clean:
 	rm -rf $(VENV) var
+
+bench-scheduler: install
+	$(PY) bench/scheduler.py $(BENCH_ARGS)
