@@ -117,7 +117,9 @@ def seed_measured_load(start: datetime, duration: int, url: str) -> set[tuple[in
     offsets = {i: start + timedelta(seconds=INTERVAL_SECONDS * i / INTERVAL_JOBS) for i in range(INTERVAL_JOBS)}
     interval_ids = seed_jobs(
         INTERVAL_JOBS, url, prefix="interval",
-        trigger_for=lambda i: {"kind": "interval", "every_seconds": INTERVAL_SECONDS, "start_at": offsets[i].isoformat(), "time_zone": "UTC"},
+        trigger_for=lambda i: {
+            "kind": "interval", "every_seconds": INTERVAL_SECONDS, "start_at": offsets[i].isoformat(), "time_zone": "UTC"
+        },
         next_for=lambda i: offsets[i],
     )  # fmt: skip
     for i, job in enumerate(interval_ids):
@@ -195,7 +197,8 @@ def run_ours(size: int, duration: int, *, beats: int, kill_one: bool, pool: str,
     receiver = Receiver()
     measured = CRON_JOBS + INTERVAL_JOBS + ONE_OFFS_PER_SECOND * duration
     background = seed_jobs(
-        max(0, size - measured), receiver.url, prefix="bg", trigger_for=lambda i: {"kind": "cron", "cron": FAR_FUTURE_CRON, "time_zone": "UTC"},
+        max(0, size - measured), receiver.url, prefix="bg",
+        trigger_for=lambda i: {"kind": "cron", "cron": FAR_FUTURE_CRON, "time_zone": "UTC"},
         next_for=lambda i: datetime(2027, 1, 1, tzinfo=clock.now().tzinfo) + timedelta(seconds=i % 86400),
     )  # fmt: skip
     worker = Process(
