@@ -21,7 +21,7 @@ run: migrate
 	$(PY) manage.py collectstatic --no-input -v0
 	$(PY) manage.py bootstrap_local
 	$(PY) manage.py ensure_redis
-	$(VENV)/bin/honcho start -f Procfile
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/honcho start -f Procfile
 
 test: install
 	DJANGO_SETTINGS_MODULE=scheduler_project.settings $(PY) manage.py ensure_redis
