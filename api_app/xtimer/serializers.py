@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from django.conf import settings
 from rest_framework import serializers
 
 MAX_LABEL = 200
@@ -80,13 +81,19 @@ class CreateTimerSerializer(serializers.Serializer):
     name = StringField(max_length=MAX_LABEL)
     cron = StringField()
     status = serializers.IntegerField(required=False, allow_null=True, help_text="2: enabled; anything else: disabled")
-    notifyHTTPParam = NotifyHTTPParamField(help_text="{url, method, header, body}, as an object or its JSON text")  # noqa: N815
-    timeZone = StringField(required=False, allow_null=True, help_text="IANA zone the cron is read in")  # noqa: N815
+    notifyHTTPParam = NotifyHTTPParamField(help_text="{url, method, header, body}, as an object or its JSON text")
+    timeZone = StringField(required=False, allow_null=True, help_text="IANA zone the cron is read in")
     retry = serializers.ListField(
         child=serializers.IntegerField(min_value=0), required=False, allow_null=True, max_length=100,
         help_text="milliseconds to wait before each retry of a failed notify",
     )  # fmt: skip
-    timeoutMs = serializers.IntegerField(required=False, allow_null=True, min_value=1, help_text="notify timeout, default 5000")  # noqa: N815
+    timeoutMs = serializers.IntegerField(required=False, allow_null=True, min_value=1, help_text="notify timeout, default 5000")
+
+    def validate_timeoutMs(self, value: int | None) -> int | None:
+        ceiling = settings.CALLBACK_MAX_TIMEOUT_SECONDS * 1000
+        if value is not None and value > ceiling:
+            raise serializers.ValidationError(f"must be at most {ceiling} ms (CALLBACK_MAX_TIMEOUT_SECONDS)")
+        return value
 
 
 def _without(attrs: dict[str, Any], *keys: str) -> dict[str, Any]:
@@ -97,7 +104,7 @@ class TimerRefSerializer(serializers.Serializer):
     """A timer of an app, by ``timerId`` (or ``id``, as the seed names it)."""
 
     app = StringField(max_length=MAX_LABEL)
-    timerId = serializers.IntegerField(required=False, min_value=1)  # noqa: N815
+    timerId = serializers.IntegerField(required=False, min_value=1)
     id = serializers.IntegerField(required=False, min_value=1)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
@@ -112,8 +119,8 @@ class TimerRefSerializer(serializers.Serializer):
 class PageSerializer(serializers.Serializer):
     """``pageIndex`` counts from 1; a missing or 0 index or size takes the default."""
 
-    pageIndex = serializers.IntegerField(required=False, min_value=0)  # noqa: N815
-    pageSize = serializers.IntegerField(required=False, min_value=0, max_value=MAX_PAGE_SIZE)  # noqa: N815
+    pageIndex = serializers.IntegerField(required=False, min_value=0)
+    pageSize = serializers.IntegerField(required=False, min_value=0, max_value=MAX_PAGE_SIZE)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         page = {"page_index": attrs.get("pageIndex") or 1, "page_size": attrs.get("pageSize") or DEFAULT_PAGE_SIZE}
