@@ -8,6 +8,7 @@ import json
 from typing import Any
 
 from django.conf import settings
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 MAX_LABEL = 200
@@ -24,6 +25,7 @@ class StringField(serializers.CharField):
         return str(super().to_internal_value(data))
 
 
+@extend_schema_field({"type": "object", "additionalProperties": {"type": "string"}})
 class HeaderField(serializers.Field):
     """Header names to values; a list of values (Go's http.Header) is joined as HTTP joins them."""
 
@@ -41,6 +43,7 @@ class HeaderField(serializers.Field):
         raise serializers.ValidationError(f"the value of {name!r} must be a string")
 
 
+@extend_schema_field({"type": "string"})
 class BodyField(serializers.Field):
     """The request body as text; an object or list is sent as its JSON text."""
 
@@ -59,6 +62,19 @@ class NotifyHTTPParamSerializer(serializers.Serializer):
     body = BodyField(required=False, allow_null=True)
 
 
+_NOTIFY_SCHEMA = {
+    "type": "object",
+    "required": ["url", "method"],
+    "properties": {
+        "url": {"type": "string"},
+        "method": {"type": "string", "enum": ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"]},
+        "header": {"type": "object", "additionalProperties": {"type": "string"}},
+        "body": {"type": "string"},
+    },
+}
+
+
+@extend_schema_field({"oneOf": [_NOTIFY_SCHEMA, {"type": "string", "description": "the JSON text of the object"}]})
 class NotifyHTTPParamField(serializers.Field):
     """An object, or the JSON text of one: the seed's own example sends a string."""
 

@@ -63,7 +63,7 @@ class CreateTimer(XtimerView):
         return envelope(data={"timerId": job.pk})
 
 
-@extend_schema(tags=["xtimer"], request=TimerRefSerializer, responses=OpenApiTypes.OBJECT)
+@extend_schema(tags=["xtimer"], parameters=[TimerRefSerializer], request=None, responses=OpenApiTypes.OBJECT)
 class EnableTimer(XtimerView):
     """Idempotent: enabling an enabled timer (or unabling a disabled one) succeeds."""
 
@@ -87,7 +87,7 @@ class UnableTimer(EnableTimer):
         services.pause_job(job=job)
 
 
-@extend_schema(tags=["xtimer"], request=TimerRefSerializer, responses=OpenApiTypes.OBJECT)
+@extend_schema(tags=["xtimer"], parameters=[TimerRefSerializer], request=None, responses=OpenApiTypes.OBJECT)
 class DeleteTimer(XtimerView):
     def delete(self, request: Request) -> Response:
         ref = parsed(TimerRefSerializer, request)
@@ -97,14 +97,14 @@ class DeleteTimer(XtimerView):
     post = delete
 
 
-@extend_schema(tags=["xtimer"], request=None, responses=OpenApiTypes.OBJECT)
+@extend_schema(tags=["xtimer"], parameters=[TimerRefSerializer], request=None, responses=OpenApiTypes.OBJECT)
 class GetTimer(XtimerView):
     def get(self, request: Request) -> Response:
         ref = parsed(TimerRefSerializer, request)
         return envelope(data=timers.timer_json(timers.timer(ref["app"], ref["timer_id"])))
 
 
-@extend_schema(tags=["xtimer"], request=None, responses=OpenApiTypes.OBJECT)
+@extend_schema(tags=["xtimer"], parameters=[AppTimersSerializer], request=None, responses=OpenApiTypes.OBJECT)
 class GetTimers(XtimerView):
     def get(self, request: Request) -> Response:
         query = parsed(AppTimersSerializer, request)
@@ -116,13 +116,14 @@ class GetTimers(XtimerView):
         return envelope(data={"total": total, "timers": [timers.timer_json(job) for job in found]})
 
 
+@extend_schema(tags=["xtimer"], parameters=[TimersByNameSerializer], request=None, responses=OpenApiTypes.OBJECT)
 class GetTimersByName(GetTimers):
     def get(self, request: Request) -> Response:
         query = parsed(TimersByNameSerializer, request)
         return self.timers_page(timers.timers_named(query["app"], query["name"]), query)
 
 
-@extend_schema(tags=["xtimer"], request=None, responses=OpenApiTypes.OBJECT)
+@extend_schema(tags=["xtimer"], parameters=[TimerTasksSerializer], request=None, responses=OpenApiTypes.OBJECT)
 class GetTasks(XtimerView):
     def get(self, request: Request) -> Response:
         query = parsed(TimerTasksSerializer, request)
