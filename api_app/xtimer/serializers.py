@@ -13,7 +13,10 @@ from rest_framework import serializers
 
 MAX_LABEL = 200
 MAX_PAGE_SIZE = 1000
+MAX_PAGE_INDEX = 10**9
 DEFAULT_PAGE_SIZE = 10
+MAX_ID = 2**63 - 1  # timer ids are Go int64s (and the database's bigint)
+MAX_RETRY_DELAY_MS = 7 * 24 * 3600 * 1000
 
 
 class StringField(serializers.CharField):
@@ -100,7 +103,7 @@ class CreateTimerSerializer(serializers.Serializer):
     notifyHTTPParam = NotifyHTTPParamField(help_text="{url, method, header, body}, as an object or its JSON text")
     timeZone = StringField(required=False, allow_null=True, help_text="IANA zone the cron is read in")
     retry = serializers.ListField(
-        child=serializers.IntegerField(min_value=0), required=False, allow_null=True, max_length=100,
+        child=serializers.IntegerField(min_value=0, max_value=MAX_RETRY_DELAY_MS), required=False, allow_null=True, max_length=100,
         help_text="milliseconds to wait before each retry of a failed notify",
     )  # fmt: skip
     timeoutMs = serializers.IntegerField(required=False, allow_null=True, min_value=1, help_text="notify timeout, default 5000")
@@ -120,8 +123,8 @@ class TimerRefSerializer(serializers.Serializer):
     """A timer of an app, by ``timerId`` (or ``id``, as the seed names it)."""
 
     app = StringField(max_length=MAX_LABEL)
-    timerId = serializers.IntegerField(required=False, min_value=1)
-    id = serializers.IntegerField(required=False, min_value=1)
+    timerId = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
+    id = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         ids = {attrs[key] for key in ("timerId", "id") if key in attrs}
@@ -135,7 +138,7 @@ class TimerRefSerializer(serializers.Serializer):
 class PageSerializer(serializers.Serializer):
     """``pageIndex`` counts from 1; a missing or 0 index or size takes the default."""
 
-    pageIndex = serializers.IntegerField(required=False, min_value=0)
+    pageIndex = serializers.IntegerField(required=False, min_value=0, max_value=MAX_PAGE_INDEX)
     pageSize = serializers.IntegerField(required=False, min_value=0, max_value=MAX_PAGE_SIZE)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
@@ -111,7 +112,7 @@ class GetTimers(XtimerView):
         return self.timers_page(timers.timers_of(query["app"]), query)
 
     @staticmethod
-    def timers_page(jobs: Any, query: dict[str, Any]) -> Response:
+    def timers_page(jobs: QuerySet[Job], query: dict[str, Any]) -> Response:
         total, found = timers.page(jobs, page_index=query["page_index"], page_size=query["page_size"])
         return envelope(data={"total": total, "timers": [timers.timer_json(job) for job in found]})
 

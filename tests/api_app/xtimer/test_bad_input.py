@@ -62,6 +62,7 @@ def _seed_notify(**changes: Any) -> str:
         (seed_timer(URL, timeZone="Mars/Olympus_Mons"), "timeZone"),
         (seed_timer(URL, retry=[100, -1]), "retry.1"),
         (seed_timer(URL, retry="3 times"), "retry"),
+        (seed_timer(URL, retry=[10**30]), "retry"),
         (seed_timer(URL, timeoutMs=0), "timeoutMs"),
         (seed_timer(URL, timeoutMs=10**9), "timeoutMs"),
     ],
@@ -109,6 +110,7 @@ def test_duplicate_app_and_name_is_create_failed(xtimer: XtimerClient) -> None:
         ({"app": APP, "timerId": "-3"}, "timerId"),
         ({"app": APP, "id": "abc"}, "id"),
         ({"app": APP, "timerId": 1, "id": 2}, "timerId"),
+        ({"app": APP, "timerId": 2**64}, "timerId"),
     ],
 )
 def test_bad_timer_reference_is_bad_param(xtimer: XtimerClient, path: str, query: dict[str, Any], named: str) -> None:
@@ -135,6 +137,7 @@ def test_unknown_timer_id_is_not_found(xtimer: XtimerClient, path: str, code: in
         ("getTimers", {"app": APP, "pageIndex": "two"}, "pageIndex"),
         ("getTimers", {"app": APP, "pageIndex": -1}, "pageIndex"),
         ("getTimers", {"app": APP, "pageSize": 100_000}, "pageSize"),
+        ("getTimers", {"app": APP, "pageIndex": 10**20}, "pageIndex"),
         ("getTimersByName", {"app": APP}, "name"),
         ("getTimersByName", {"name": "x"}, "app"),
         ("getTasks", {"app": APP, "timerId": 1, "pageSize": "ten"}, "pageSize"),
