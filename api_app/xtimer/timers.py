@@ -4,7 +4,7 @@ A timer is a Job of dialect ``xtimer`` with namespace = ``app`` and name = ``nam
 ``timerId`` is the job's id. Its cron is read with Go's numbering (syntax ``unix``: 5 fields, or
 6/7 with seconds first and a year last) in its own zone. Its notify is an HTTP callback with a
 5 s timeout and no retries unless the timer asks (``timeoutMs``, ``retry``). Its tasks are the
-job's executions. See docs/decisions/0201-xtimer-dialect.md."""
+job's executions. See docs/decisions/0202-xtimer-timers-as-jobs.md."""
 
 from __future__ import annotations
 
