@@ -11,6 +11,8 @@ from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from tasks_app.callbacks.http import METHODS
+
 MAX_LABEL = 200
 MAX_PAGE_SIZE = 1000
 MAX_PAGE_INDEX = 10**9
@@ -70,7 +72,7 @@ _NOTIFY_SCHEMA = {
     "required": ["url", "method"],
     "properties": {
         "url": {"type": "string"},
-        "method": {"type": "string", "enum": ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"]},
+        "method": {"type": "string", "enum": list(METHODS)},
         "header": {"type": "object", "additionalProperties": {"type": "string"}},
         "body": {"type": "string"},
     },
