@@ -19,6 +19,10 @@ from tasks_app.exceptions import InvalidSchedule
 
 SYNTAXES = ("unix", "quartz")
 _DOW_ATOM = re.compile(r"^(?P<start>\d+)(?:-(?P<end>\d+))?(?:/(?P<step>\d+))?$")
+# Quartz's day-of-month "L", "L-3" (three days before the last), "LW", "L-3W": croniter knows
+# only "L", so the offset and the nearest-weekday move are applied to its candidates.
+_LAST_DAY = re.compile(r"^L(?:-(?P<offset>\d+))?(?P<weekday>W)?$")
+_MAX_LAST_DAY_OFFSET = 30
 # A cron can only skip so many wall-clock candidates (DST gaps, LW adjustments) in a row.
 _MAX_CANDIDATES = 64
 
@@ -66,6 +70,7 @@ class CronExpression:
     expression: str
     syntax: str = "unix"
     _croniter_expression: str = field(init=False, repr=False)
+    _last_offset: int = field(init=False, repr=False)
     _last_weekday: bool = field(init=False, repr=False)
     _has_seconds: bool = field(init=False, repr=False)
 
@@ -78,8 +83,8 @@ class CronExpression:
             raise InvalidSchedule(f"{self.syntax} cron needs {' or '.join(map(str, allowed))} fields, got {len(fields)}", field="cron")
         has_seconds = len(fields) >= 6
         dom_index, dow_index = (3, 5) if has_seconds else (2, 4)
-        last_weekday = fields[dom_index].upper() == "LW"
-        if last_weekday:
+        last_offset, last_weekday = self._last_day(fields[dom_index])
+        if last_offset or last_weekday:
             fields[dom_index] = "L"
         fields[dom_index] = "*" if fields[dom_index] == "?" else fields[dom_index]
         if self.syntax == "quartz":
@@ -91,8 +96,20 @@ class CronExpression:
         if not croniter.is_valid(translated, second_at_beginning=has_seconds):
             raise InvalidSchedule(f"invalid cron expression {self.expression!r}", field="cron")
         object.__setattr__(self, "_croniter_expression", translated)
+        object.__setattr__(self, "_last_offset", last_offset)
         object.__setattr__(self, "_last_weekday", last_weekday)
         object.__setattr__(self, "_has_seconds", has_seconds)
+
+    @staticmethod
+    def _last_day(day_of_month: str) -> tuple[int, bool]:
+        """(days before the last day, nearest weekday) of an "L..." day-of-month, else (0, False)."""
+        match = _LAST_DAY.match(day_of_month.upper())
+        if not match:
+            return 0, False
+        offset = int(match["offset"] or 0)
+        if offset > _MAX_LAST_DAY_OFFSET:
+            raise InvalidSchedule(f"offset from the last day must be at most {_MAX_LAST_DAY_OFFSET}", field="cron")
+        return offset, bool(match["weekday"])
 
     @staticmethod
     def _check_quartz_days(dom: str, dow: str) -> None:
@@ -111,8 +128,10 @@ class CronExpression:
             candidates = croniter(self._croniter_expression, local, second_at_beginning=self._has_seconds)
             for _ in range(_MAX_CANDIDATES):
                 wall = candidates.get_next(datetime)
-                if self._last_weekday:
-                    wall -= timedelta(days=max(0, wall.weekday() - 4))
+                if self._last_offset or self._last_weekday:
+                    wall = _from_last_day(wall, self._last_offset, self._last_weekday)
+                    if wall is None:
+                        continue
                 # Through UTC: Python compares and subtracts same-zone times by wall clock.
                 aware = wall.replace(tzinfo=zone, fold=0).astimezone(UTC)
                 if aware > moment:
@@ -120,3 +139,21 @@ class CronExpression:
         except (CroniterBadDateError, CroniterError, ValueError):
             return None
         return None
+
+
+def _from_last_day(last: datetime, offset: int, weekday: bool) -> datetime | None:
+    """Quartz's "L-offset[W]" from a last-day-of-month candidate; None when the offset leaves
+    the month (Quartz skips such months)."""
+    day = last - timedelta(days=offset)
+    if day.month != last.month:
+        return None
+    return _nearest_weekday(day) if weekday else day
+
+
+def _nearest_weekday(day: datetime) -> datetime:
+    """Quartz's "W": Saturday moves to Friday and Sunday to Monday, without leaving the month."""
+    if day.weekday() < 5:
+        return day
+    step = timedelta(days=-1 if day.weekday() == 5 else 1)
+    moved = day + step
+    return moved if moved.month == day.month else day - 2 * step

@@ -34,6 +34,8 @@ class Outcome:
     retryable: bool = True
     retry_after_seconds: float | None = None
     pending: bool = False
+    # For a pending outcome: how long the callee has to report before the attempt is failed.
+    report_within_seconds: float | None = None
 
 
 def truncate(text: str, limit: int | None = None) -> str:

@@ -106,6 +106,9 @@ class Execution(models.Model):
     dispatched_at = models.DateTimeField(null=True, blank=True, help_text="when it was sent to the broker")
     started_at = models.DateTimeField(null=True, blank=True)
     deadline_at = models.DateTimeField(null=True, blank=True, help_text="re-queued if still running after this")
+    # The callee accepted the call and reports its outcome later (Outcome.pending): past its
+    # deadline such an attempt is failed, not re-queued (the call was made; its report is missing).
+    awaiting_report = models.BooleanField(default=False)
     finished_at = models.DateTimeField(null=True, blank=True)
     request = models.JSONField(default=dict, blank=True)
     response_status = models.IntegerField(null=True, blank=True)

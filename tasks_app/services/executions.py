@@ -66,21 +66,46 @@ def _retry_delay(job: Job, execution: Execution, outcome: Outcome) -> float | No
     return max(delay, outcome.retry_after_seconds or 0)
 
 
+def _reported_already(execution: Execution) -> bool:
+    """A callee may report (complete_pending) before its "accepted, report later" answer is
+    recorded; then the report stands and only the call's own details are added to it."""
+    status = Execution.objects.select_for_update().filter(pk=execution.pk).values_list("status", flat=True).first()
+    return status != ExecutionStatus.RUNNING
+
+
+def _await_report(execution: Execution, outcome: Outcome, now: datetime) -> None:
+    execution.status = ExecutionStatus.RUNNING
+    execution.awaiting_report = True
+    within = outcome.report_within_seconds or settings.CALLBACK_MAX_TIMEOUT_SECONDS
+    execution.deadline_at = now + timedelta(seconds=within)
+
+
 @transaction.atomic
 def record_outcome(*, execution: Execution, outcome: Outcome, now: datetime | None = None) -> None:
-    """Write an attempt's outcome, and its retry when the policy allows one."""
+    """Write an attempt's outcome, and its retry when the policy allows one. A pending outcome
+    keeps the attempt running, awaiting the callee's report until its deadline."""
     now = now or timezone.now()
+    if outcome.pending and _reported_already(execution):
+        details = {"request": outcome.request, "response_status": outcome.response_status, "response_headers": outcome.response_headers}
+        Execution.objects.filter(pk=execution.pk).update(**details)
+        return
     if outcome.pending:
-        execution.status = ExecutionStatus.RUNNING
+        _await_report(execution, outcome, now)
     else:
         execution.status = ExecutionStatus.SUCCEEDED if outcome.succeeded else ExecutionStatus.FAILED
         execution.finished_at = now
+        execution.awaiting_report = False
     execution.request = outcome.request
     execution.response_status = outcome.response_status
     execution.response_headers = outcome.response_headers
     execution.response_body = outcome.response_body
     execution.error = outcome.error
-    execution.save(update_fields=["status", "finished_at", "request", "response_status", "response_headers", "response_body", "error"])
+    execution.save(
+        update_fields=[
+            "status", "finished_at", "awaiting_report", "deadline_at", "request",
+            "response_status", "response_headers", "response_body", "error",
+        ]
+    )  # fmt: skip
     if not outcome.pending:
         release_held_attempt(execution)
     delay = _retry_delay(execution.job, execution, outcome) if execution.job else None

@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import QuerySet
 
 from tasks_app import clock, schedules
 from tasks_app.models import Execution, ExecutionStatus, Job, MisfirePolicy, OverlapPolicy
@@ -153,18 +154,34 @@ def dispatch_due_executions(*, send: Sender, now: datetime | None = None, limit:
     return len(due)
 
 
+def _fail_unreported(attempts: QuerySet[Execution], now: datetime) -> int:
+    """Attempts whose callee accepted the call but never reported: failed, not called again. The
+    attempt that a "queue one" job held behind one of them becomes due."""
+    job_ids = set(attempts.values_list("job_id", flat=True))
+    failed = attempts.update(status=ExecutionStatus.FAILED, awaiting_report=False, finished_at=now, error="no report before the deadline")
+    if failed:
+        held = Execution.objects.filter(
+            job_id__in=job_ids, job__overlap_policy=OverlapPolicy.QUEUE, status=ExecutionStatus.QUEUED, due_at=HELD
+        )
+        held.update(due_at=now)
+    return failed
+
+
 def recover_lost_executions(*, now: datetime | None = None) -> int:
     """Step 3. A running attempt past its deadline lost its worker: it is queued again (the same
-    attempt: it never completed). A queued message unclaimed for too long is sent again; a
+    attempt: it never completed). One awaiting its callee's report was made and accepted: it is
+    failed, not called again. A queued message unclaimed for too long is sent again; a
     duplicate is harmless, the worker's queued->running claim lets only one through."""
     now = now or clock.now()
-    orphaned = Execution.objects.filter(status=ExecutionStatus.RUNNING, deadline_at__lt=now).update(
+    overdue = Execution.objects.filter(status=ExecutionStatus.RUNNING, deadline_at__lt=now)
+    unreported = _fail_unreported(overdue.filter(awaiting_report=True), now)
+    orphaned = overdue.filter(awaiting_report=False).update(
         status=ExecutionStatus.QUEUED, dispatched_at=None, started_at=None, deadline_at=None, due_at=now,
         error="worker lost during the attempt; queued again",
     )  # fmt: skip
     resend_before = now - timedelta(seconds=settings.EXECUTION_REDISPATCH_AFTER_SECONDS)
     unclaimed = Execution.objects.filter(status=ExecutionStatus.QUEUED, dispatched_at__lt=resend_before).update(dispatched_at=None)
-    return orphaned + unclaimed
+    return unreported + orphaned + unclaimed
 
 
 def next_due_at() -> datetime | None:
