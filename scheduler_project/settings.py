@@ -188,3 +188,8 @@ SCHEDULER_MAX_SLEEP_SECONDS = float(os.environ.get("SCHEDULER_MAX_SLEEP_SECONDS"
 HEARTBEAT_TTL_SECONDS = env_int("HEARTBEAT_TTL_SECONDS", 30)
 # A queued message not taken by any worker for this long is sent again (the broker lost it).
 EXECUTION_REDISPATCH_AFTER_SECONDS = env_int("EXECUTION_REDISPATCH_AFTER_SECONDS", 300)
+
+# --- The dispatch dialect ------------------------------------------------------------------
+# A recall answered "asynchronized" is failed when its callee has not reported the outcome to
+# /taskcallback/updateTaskLog within this many seconds.
+DISPATCH_ASYNC_DEADLINE_SECONDS = env_int("DISPATCH_ASYNC_DEADLINE_SECONDS", 3600)

@@ -14,4 +14,5 @@ urlpatterns = [
     endpoint("api/docs", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("api/v1/", include("api_app.v1.urls")),
     path("xtimer/", include("api_app.xtimer.urls")),
+    path("", include("api_app.dispatch.urls")),
 ]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar
@@ -154,9 +155,13 @@ class HttpCallback(Callback):
         return send_http(self.request_arguments(context), timeout=self.timeout_seconds, success_regexp=self.success_regexp)
 
 
-def send_http(arguments: dict[str, Any], *, timeout: float, success_regexp: str | None = None) -> Outcome:
-    """Make one HTTP request and judge it: 2xx (and a regexp match, when one is given) succeeds.
-    Shared by every kind that calls over HTTP."""
+# Judges a successful (2xx) response by its whole body, before the body is truncated for storage.
+BodyJudge = Callable[[str, Outcome], Outcome]
+
+
+def send_http(arguments: dict[str, Any], *, timeout: float, success_regexp: str | None = None, judge: BodyJudge | None = None) -> Outcome:
+    """Make one HTTP request and judge it: 2xx (and a regexp match, when one is given) succeeds;
+    ``judge`` may then decide on the whole body. Shared by every kind that calls over HTTP."""
     summary = {k: arguments[k] for k in ("method", "url", "headers")}
     if "data" in arguments:
         data = arguments["data"]
@@ -170,7 +175,7 @@ def send_http(arguments: dict[str, Any], *, timeout: float, success_regexp: str 
     problem = "" if ok else f"HTTP {response.status_code}"
     if ok and success_regexp and not re.search(success_regexp, body):
         ok, problem = False, f"response does not match {success_regexp!r}"
-    return Outcome(
+    outcome = Outcome(
         succeeded=ok,
         request=summary,
         response_status=response.status_code,
@@ -179,3 +184,4 @@ def send_http(arguments: dict[str, Any], *, timeout: float, success_regexp: str 
         error=problem,
         retry_after_seconds=retry_after_seconds(response),
     )
+    return judge(body, outcome) if judge and ok else outcome

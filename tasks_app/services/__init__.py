@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from tasks_app.services.dispatch import add_dispatch_task, find_dispatch_task
 from tasks_app.services.executions import complete_pending, record_outcome, retry_execution, run_execution
 from tasks_app.services.firing import claim_due_occurrences, dispatch_due_executions, next_due_at, recover_lost_executions
 from tasks_app.services.jobs import create_job, delete_job, pause_job, resume_job, trigger_job, update_job
 
 __all__ = [
+    "add_dispatch_task",
     "claim_due_occurrences",
     "complete_pending",
     "create_job",
     "delete_job",
     "dispatch_due_executions",
+    "find_dispatch_task",
     "next_due_at",
     "pause_job",
     "record_outcome",

@@ -1,0 +1,101 @@
+"""Socket callbacks: one newline-framed JSON exchange over TCP.
+
+Framing: connect to ``host:port``; send the recall document (``tasks_app.callbacks.recall``,
+with ``payload`` as its ``data``) as UTF-8 JSON on one line ending in ``\\n``; read until the
+first ``\\n`` (a trailing ``\\r`` is dropped, and a peer that closes after its reply without a
+newline is read up to the close); judge that line by the recall's ``success`` rule; close. The
+write side is not shut down before the reply, so servers that treat end-of-input as "client
+gone" still answer. The whole exchange (connect, send, read) shares one timeout.
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from tasks_app.callbacks.base import Callback, CallContext, Outcome, reject_unknown, timeout_from, truncate
+from tasks_app.callbacks.recall import judge_reply, recall_document
+from tasks_app.exceptions import InvalidCallback
+
+# A reply line longer than this is refused instead of being read without end.
+MAX_REPLY_BYTES = 1 << 20
+_CHUNK_BYTES = 64 * 1024
+
+
+def validate_host(host: Any, *, field: str = "host") -> str:
+    if not isinstance(host, str) or not host.strip():
+        raise InvalidCallback("is required", field=field)
+    if len(host) > 255 or any(c.isspace() for c in host.strip()):
+        raise InvalidCallback(f"is not a host name or address: {host!r}", field=field)
+    return host.strip()
+
+
+def validate_port(port: Any, *, field: str = "port") -> int:
+    if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
+        raise InvalidCallback("must be a whole number from 1 to 65535", field=field)
+    return port
+
+
+def _read_line(connection: socket.socket, deadline: float) -> bytes:
+    received = bytearray()
+    while b"\n" not in received and len(received) <= MAX_REPLY_BYTES:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError("no reply line within the timeout")
+        connection.settimeout(remaining)
+        chunk = connection.recv(_CHUNK_BYTES)
+        if not chunk:
+            break
+        received += chunk
+    if not received:
+        raise ConnectionError("the peer closed the connection without replying")
+    line = bytes(received).split(b"\n", 1)[0]
+    if len(line) > MAX_REPLY_BYTES:
+        raise ValueError(f"the reply line is longer than {MAX_REPLY_BYTES} bytes")
+    return line.rstrip(b"\r")
+
+
+def exchange_line(host: str, port: int, line: bytes, *, timeout: float) -> str:
+    """Send one line and read one line back, all within ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    with socket.create_connection((host, port), timeout=timeout) as connection:
+        connection.settimeout(max(deadline - time.monotonic(), 0.001))
+        connection.sendall(line)
+        return _read_line(connection, deadline).decode("utf-8", errors="replace")
+
+
+@dataclass(frozen=True)
+class SocketCallback(Callback):
+    kind: ClassVar[str] = "socket"
+    host: str
+    port: int
+    payload: Any = None
+    timeout_seconds: float = 10.0
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> SocketCallback:
+        reject_unknown(data, {"kind", "host", "port", "payload", "timeout_seconds"})
+        return cls(
+            host=validate_host(data.get("host")),
+            port=validate_port(data.get("port")),
+            payload=data.get("payload"),
+            timeout_seconds=timeout_from(data),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "host": self.host, "port": self.port, "payload": self.payload, "timeout_seconds": self.timeout_seconds}
+
+    @property
+    def target(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    def call(self, context: CallContext) -> Outcome:
+        line = recall_document(self.payload, context) + "\n"
+        request = {"host": self.host, "port": self.port, "body": truncate(line)}
+        try:
+            reply = exchange_line(self.host, self.port, line.encode(), timeout=self.timeout_seconds)
+        except (OSError, ValueError) as error:
+            return Outcome(succeeded=False, request=request, error=f"{type(error).__name__}: {error}")
+        return judge_reply(reply, Outcome(succeeded=True, request=request, response_body=truncate(reply)))
