@@ -143,7 +143,7 @@ def retry_execution(*, execution: Execution) -> Execution:
 def complete_pending(*, execution_id: int, succeeded: bool, response_body: str = "") -> Execution:
     """A callee that answered 'pending' reports the outcome of its attempt later."""
     with transaction.atomic():
-        execution = Execution.objects.select_for_update().select_related("job").filter(pk=execution_id).first()
+        execution = Execution.objects.select_for_update(of=("self",)).select_related("job").filter(pk=execution_id).first()
         if execution is None:
             raise NotFound(f"no execution {execution_id}", field="id")
         if execution.status != ExecutionStatus.RUNNING:

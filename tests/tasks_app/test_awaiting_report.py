@@ -1,0 +1,69 @@
+"""An attempt whose callee accepted the call and reports later (Outcome.pending): it waits for
+the report until its deadline, and is then failed, never re-queued (the call was made)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from tasks_app import services
+from tasks_app.callbacks import Outcome
+from tasks_app.models import Execution, ExecutionStatus
+from tests.factories import make_job
+
+pytestmark = pytest.mark.django_db
+
+
+def running_attempt() -> Execution:
+    execution = services.trigger_job(job=make_job())
+    Execution.objects.filter(pk=execution.pk).update(status=ExecutionStatus.RUNNING, started_at=timezone.now())
+    return Execution.objects.select_related("job").get(pk=execution.pk)
+
+
+def accepted(within: float | None = 30) -> Outcome:
+    return Outcome(succeeded=False, request={"sent": 1}, response_status=200, pending=True, report_within_seconds=within)
+
+
+def test_pending_outcome_awaits_a_report_until_its_deadline() -> None:
+    execution = running_attempt()
+    now = timezone.now()
+    services.record_outcome(execution=execution, outcome=accepted(30), now=now)
+    execution.refresh_from_db()
+    assert execution.status == "running" and execution.awaiting_report and execution.deadline_at == now + timedelta(seconds=30)
+
+
+def test_pending_outcome_without_its_own_deadline_gets_the_longest_callback_timeout(settings) -> None:
+    execution = running_attempt()
+    now = timezone.now()
+    services.record_outcome(execution=execution, outcome=accepted(None), now=now)
+    assert Execution.objects.get(pk=execution.pk).deadline_at == now + timedelta(seconds=settings.CALLBACK_MAX_TIMEOUT_SECONDS)
+
+
+def test_unreported_attempt_is_failed_at_its_deadline_and_a_lost_one_requeued() -> None:
+    waiting, lost = running_attempt(), running_attempt()
+    services.record_outcome(execution=waiting, outcome=accepted(30))
+    Execution.objects.filter(pk=lost.pk).update(deadline_at=timezone.now() + timedelta(seconds=30))
+    assert services.recover_lost_executions(now=timezone.now() + timedelta(seconds=31)) == 2
+    waiting.refresh_from_db()
+    lost.refresh_from_db()
+    assert (waiting.status, waiting.error, waiting.awaiting_report) == ("failed", "no report before the deadline", False)
+    assert waiting.finished_at is not None and lost.status == "queued"
+
+
+def test_report_completes_the_attempt() -> None:
+    execution = running_attempt()
+    services.record_outcome(execution=execution, outcome=accepted())
+    services.complete_pending(execution_id=execution.pk, succeeded=True, response_body="done")
+    execution.refresh_from_db()
+    assert (execution.status, execution.awaiting_report, execution.response_body) == ("succeeded", False, "done")
+
+
+def test_a_report_before_the_pending_outcome_is_recorded_stands() -> None:
+    execution = running_attempt()
+    services.complete_pending(execution_id=execution.pk, succeeded=True, response_body="quick")
+    services.record_outcome(execution=execution, outcome=accepted())
+    execution.refresh_from_db()
+    assert (execution.status, execution.awaiting_report, execution.response_body) == ("succeeded", False, "quick")
+    assert execution.request == {"sent": 1} and execution.response_status == 200
