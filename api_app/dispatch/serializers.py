@@ -16,6 +16,7 @@ from typing import Any
 
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.fields import empty
 
@@ -64,6 +65,7 @@ class ConfigSerializer(serializers.Serializer):
         return super().to_internal_value(json_object(data))
 
 
+@extend_schema_field({})
 class AnyValueField(serializers.Field):
     """Any JSON value, kept exactly as given: an object stays an object, a string a string."""
 
@@ -80,6 +82,7 @@ class RequiredBooleanField(serializers.BooleanField):
     default_empty_html = empty
 
 
+@extend_schema_field({"oneOf": [{"type": "integer", "description": "epoch milliseconds"}, {"type": "string", "format": "date-time"}]})
 class MomentField(serializers.Field):
     """Epoch milliseconds (a number or its digits) or ISO 8601; without an offset, in TIME_ZONE."""
 

@@ -169,3 +169,16 @@ def test_unknown_fields_of_java_clients_are_ignored(api) -> None:
 
 def test_trailing_slash_is_accepted(api) -> None:
     assert send(api, ADD + "/", add_body(cron_task())).status_code == 200
+
+
+def test_replacing_with_the_same_trigger_keeps_the_schedule(api) -> None:
+    started = timezone.now() - timedelta(seconds=30)
+    task = simple_task({"interval": 1, "intervalType": "MINUTE", "repeatCount": 2}, startDate=started.isoformat())
+    body = add_body(task, replace=True)
+    assert send(api, ADD, body).status_code == 200
+    services.claim_due_occurrences()
+    before = the_job()
+    assert before.fire_count == 1
+    assert send(api, ADD, body, "form").json() == OK
+    after = the_job()
+    assert (after.fire_count, after.next_fire_at) == (before.fire_count, before.next_fire_at)
