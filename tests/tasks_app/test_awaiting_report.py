@@ -67,3 +67,17 @@ def test_a_report_before_the_pending_outcome_is_recorded_stands() -> None:
     execution.refresh_from_db()
     assert (execution.status, execution.awaiting_report, execution.response_body) == ("succeeded", False, "quick")
     assert execution.request == {"sent": 1} and execution.response_status == 200
+
+
+def test_an_unreported_attempt_failing_releases_the_attempt_held_behind_it() -> None:
+    from tasks_app.services.firing import HELD
+
+    waiting = services.trigger_job(job=make_job(overlap_policy="queue"))
+    Execution.objects.filter(pk=waiting.pk).update(status=ExecutionStatus.RUNNING, started_at=timezone.now())
+    waiting = Execution.objects.select_related("job").get(pk=waiting.pk)
+    services.record_outcome(execution=waiting, outcome=accepted(30))
+    held = Execution.objects.create(job=waiting.job, scheduled_for=timezone.now(), due_at=HELD)
+    later = timezone.now() + timedelta(seconds=31)
+    services.recover_lost_executions(now=later)
+    held.refresh_from_db()
+    assert held.due_at == later and held.status == "queued"
