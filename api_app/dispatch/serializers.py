@@ -20,6 +20,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.fields import empty
 
+from api_app.fields import json_object
 from tasks_app.callbacks.base import truncate
 from tasks_app.triggers import build_trigger
 
@@ -33,18 +34,6 @@ LOWEST_PRIORITY, HIGHEST_PRIORITY = 0, 9
 # Quartz's SimpleTrigger.REPEAT_INDEFINITELY.
 REPEAT_FOREVER = -1
 _EPOCH_MS = re.compile(r"^-?\d+$")
-
-
-def json_object(data: Any) -> dict[str, Any]:
-    """An object, given as itself or as JSON text."""
-    if isinstance(data, str):
-        try:
-            data = json.loads(data)
-        except ValueError:
-            raise serializers.ValidationError("is not valid JSON") from None
-    if not isinstance(data, dict):
-        raise serializers.ValidationError("must be a JSON object")
-    return data
 
 
 def job_priority(given: int | None) -> int:

@@ -11,6 +11,7 @@ from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from api_app.fields import json_object
 from tasks_app.callbacks.http import METHODS
 
 MAX_LABEL = 200
@@ -84,14 +85,7 @@ class NotifyHTTPParamField(serializers.Field):
     """An object, or the JSON text of one: the seed's own example sends a string."""
 
     def to_internal_value(self, data: Any) -> dict[str, Any]:
-        if isinstance(data, str):
-            try:
-                data = json.loads(data)
-            except ValueError:
-                raise serializers.ValidationError("is a string but not JSON") from None
-        if not isinstance(data, dict):
-            raise serializers.ValidationError("must be an object (or the JSON text of one)")
-        param = NotifyHTTPParamSerializer(data=data)
+        param = NotifyHTTPParamSerializer(data=json_object(data))
         if not param.is_valid():
             raise serializers.ValidationError(param.errors)
         return dict(param.validated_data)

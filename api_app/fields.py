@@ -1,0 +1,21 @@
+"""Wire-format helpers that more than one dialect needs."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from rest_framework import serializers
+
+
+def json_object(data: Any) -> dict[str, Any]:
+    """An object, given as itself or as its JSON text (several originals sent nested objects
+    both ways)."""
+    if isinstance(data, str):
+        try:
+            data = json.loads(data)
+        except ValueError:
+            raise serializers.ValidationError("is a string but not valid JSON") from None
+    if not isinstance(data, dict):
+        raise serializers.ValidationError("must be a JSON object (or the JSON text of one)")
+    return data
