@@ -5,20 +5,48 @@ from __future__ import annotations
 from tasks_app.services.executions import complete_pending, record_outcome, retry_execution, run_execution
 from tasks_app.services.firing import claim_due_occurrences, dispatch_due_executions, next_due_at, recover_lost_executions
 from tasks_app.services.jobs import create_job, delete_job, pause_job, resume_job, trigger_job, update_job
+from tasks_app.services.queues import (
+    cancel_queue_task,
+    create_queue_task,
+    expire_queue_leases,
+    find_queue_task,
+    get_queue_task,
+    held_leases,
+    queue_length,
+    queue_tasks_of_owner,
+    receive_queue_task,
+    repair_ready_queues,
+    report_queue_task,
+    return_queue_tasks,
+    sweep_queue_tasks,
+)
 
 __all__ = [
+    "cancel_queue_task",
     "claim_due_occurrences",
     "complete_pending",
     "create_job",
+    "create_queue_task",
     "delete_job",
     "dispatch_due_executions",
+    "expire_queue_leases",
+    "find_queue_task",
+    "get_queue_task",
+    "held_leases",
     "next_due_at",
     "pause_job",
+    "queue_length",
+    "queue_tasks_of_owner",
+    "receive_queue_task",
     "record_outcome",
     "recover_lost_executions",
+    "repair_ready_queues",
+    "report_queue_task",
     "resume_job",
     "retry_execution",
+    "return_queue_tasks",
     "run_execution",
+    "sweep_queue_tasks",
     "trigger_job",
     "update_job",
 ]
