@@ -2,15 +2,17 @@
 a stream needs. Undecodable messages are answered (400, or INVALID_ARGUMENT on the receive
 stream, whose response has no State), never raised: the server keeps serving.
 
-A receive stream holds the tasks it handed out. When it drops (cancelled, disconnected, past its
-deadline, the server stopping) those nobody reported go back to the queue at once. A stream the
-client closes in the ordinary way (it sends no more requests) keeps its leases: its worker may
-still report, and the lease returns the task otherwise."""
+A receive stream holds the tasks it handed out until they are reported. When it closes (the
+client cancels or disconnects, its deadline passes, the server stops), those nobody reported go
+back to the queue at once. A client that stops sending requests keeps the stream open while it
+still holds unreported tasks, so a worker that asked for its last task may still report it; the
+stream ends once it holds none (or when the client goes away)."""
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -18,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import grpc
+from django.conf import settings
 from django.db import close_old_connections
 from google.protobuf.message import DecodeError, Message
 
@@ -33,6 +36,8 @@ SERVICE = "standard.Queues"
 # A stream re-checks which of its tasks are still held once it holds this many.
 PRUNE_HELD_AT = 64
 # Streams end in gRPC's own threads: giving their tasks back happens here, off those threads.
+# Notified when a report settles a task here, so lingering streams look again at once.
+_settled = threading.Condition()
 # One thread, so that waiting for a no-op waits for everything submitted before it.
 _returns = ThreadPoolExecutor(max_workers=1, thread_name_prefix="queues-return")
 
@@ -78,45 +83,62 @@ def report_results(requests: Iterable[Any], context: grpc.ServicerContext) -> It
     answer = unary(handlers.REPORT)
     try:
         for request in requests:
-            yield answer(request, context)
+            response = answer(request, context)
+            if response.State == handlers.OK:  # type: ignore[attr-defined]
+                with _settled:
+                    _settled.notify_all()
+            yield response
     except grpc.RpcError:
         return  # the client went away; every report it sent was answered
 
 
 class ReceiveSession:
-    """The leases one receive stream holds, given back when the stream drops."""
+    """The leases one receive stream holds, given back when the stream closes."""
 
     def __init__(self, holder: str) -> None:
         self.holder = holder
         self._lock = threading.Lock()
         self._held: set[Lease] = set()
         self._open = True
-        self._ended_normally = False
+        self._prune_at = PRUNE_HELD_AT
 
     def hold(self, task: QueueTask) -> bool:
         """Record a delivery; False when the stream already closed (the caller gives it back)."""
         with self._lock:
             if self._open:
                 self._held.add((task.pk, task.deliveries))
-            return self._open
+            is_open, count = self._open, len(self._held)
+        if count >= self._prune_at:  # a long-lived stream: forget what was reported
+            self._prune_at = max(PRUNE_HELD_AT, 2 * len(self.still_held()))
+        return is_open
 
-    def prune(self) -> None:
+    def still_held(self) -> set[Lease]:
+        """Forget the leases that were reported or ended; returns those still held."""
         with self._lock:
             snapshot = set(self._held)
-        if len(snapshot) >= PRUNE_HELD_AT:
-            settled = snapshot - services.held_leases(leases=snapshot)
-            with self._lock:
-                self._held -= settled
+        current = services.held_leases(leases=snapshot) if snapshot else set()
+        with self._lock:
+            self._held -= snapshot - current
+            return set(self._held)
 
-    def end_normally(self) -> None:
-        self._ended_normally = True
+    def linger(self, context: grpc.ServicerContext) -> None:
+        """After the client's last request: stay open while its tasks are unreported. Bounded by
+        their leases, which end (and are swept) within the lease time."""
+        deadline = time.monotonic() + settings.QUEUE_LEASE_SECONDS + 60
+        while time.monotonic() < deadline:
+            with database():
+                if not context.is_active() or not self.still_held():
+                    return
+            with _settled:
+                _settled.wait(timeout=1.0)
 
     def close(self) -> None:
-        """gRPC's callback when the stream terminates, whatever the reason."""
+        """gRPC's callback when the stream terminates, whatever the reason: what it still holds
+        goes back (a lease that was reported meanwhile is left alone by the service)."""
         with self._lock:
             self._open, held = False, self._held
             self._held = set()
-        if held and not self._ended_normally:
+        if held:
             _returns.submit(give_back, held)
 
 
@@ -138,9 +160,9 @@ def receive_tasks(requests: Iterable[Any], context: grpc.ServicerContext) -> Ite
             if task is None:
                 return  # the stream went away while it waited
             yield pb.ReceiveQueueByChannelResponse(Tasks=handlers.task_message(task))
+        session.linger(context)
     except grpc.RpcError:
         return  # the client went away: session.close gives back what it held
-    session.end_normally()
 
 
 def _next_task(request: Any, context: grpc.ServicerContext, session: ReceiveSession) -> QueueTask | None:
@@ -151,7 +173,6 @@ def _next_task(request: Any, context: grpc.ServicerContext, session: ReceiveSess
             task = services.receive_queue_task(
                 channel=request.Channel, wait_seconds=None, stop=lambda: not context.is_active(), holder=session.holder
             )
-            session.prune()
     except JobError as error:
         context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(error))
     except Exception:

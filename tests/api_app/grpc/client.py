@@ -34,7 +34,11 @@ class _Stream:
         self._requests.put(None)
         self._answers.shutdown(wait=False, cancel_futures=True)
 
+    def done(self) -> bool:
+        return bool(self._call.done())
+
     def code(self) -> Any:
+        """How the stream ended (this waits for the end)."""
         return self._call.code()
 
 
