@@ -42,7 +42,7 @@ class QueuesServer:
         self.server.start()
         for name in ("", servicer.SERVICE):
             self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
-        logger.info("serving %s on %s (port %d)", servicer.SERVICE, self.address, port)
+        logger.info("gRPC server for %s started at %s, port %d", servicer.SERVICE, self.address, port)
         return port
 
     def stop(self, grace: float = 2.0) -> None:
