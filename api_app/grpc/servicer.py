@@ -21,7 +21,7 @@ from typing import Any
 
 import grpc
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 from google.protobuf.message import DecodeError, Message
 
 from api_app.grpc import handlers
@@ -61,7 +61,7 @@ def tolerant(message_type: type[Message]) -> Callable[[bytes], Message | Malform
 
 @contextmanager
 def database() -> Iterator[None]:
-    """What Django does around each request: drop a broken or expired connection."""
+    """What Django does around each request (here: each call): drop a broken or expired connection."""
     close_old_connections()
     try:
         yield
@@ -69,25 +69,37 @@ def database() -> Iterator[None]:
         close_old_connections()
 
 
+def recover_connection() -> None:
+    """Between the messages of a stream: drop the connection only after it failed (checking its
+    health before every message would add a round trip to each)."""
+    if connection.errors_occurred:
+        close_old_connections()
+
+
+def answer(method: handlers.Method, request: Message | Malformed) -> Message:
+    if isinstance(request, Malformed):
+        return method.response_type(State=400, Message=request.message)
+    return method.handler(request)
+
+
 def unary(method: handlers.Method) -> Callable[[Any, grpc.ServicerContext], Message]:
     def behavior(request: Message | Malformed, context: grpc.ServicerContext) -> Message:
-        if isinstance(request, Malformed):
-            return method.response_type(State=400, Message=request.message)
         with database():
-            return method.handler(request)
+            return answer(method, request)
 
     return behavior
 
 
 def report_results(requests: Iterable[Any], context: grpc.ServicerContext) -> Iterator[Message]:
-    answer = unary(handlers.REPORT)
     try:
-        for request in requests:
-            response = answer(request, context)
-            if response.State == handlers.OK:  # type: ignore[attr-defined]
-                with _settled:
-                    _settled.notify_all()
-            yield response
+        with database():
+            for request in requests:
+                recover_connection()
+                response = answer(handlers.REPORT, request)
+                if response.State == handlers.OK:  # type: ignore[attr-defined]
+                    with _settled:
+                        _settled.notify_all()
+                yield response
     except grpc.RpcError:
         return  # the client went away; every report it sent was answered
 
@@ -126,9 +138,9 @@ class ReceiveSession:
         their leases, which end (and are swept) within the lease time."""
         deadline = time.monotonic() + settings.QUEUE_LEASE_SECONDS + 60
         while time.monotonic() < deadline:
-            with database():
-                if not context.is_active() or not self.still_held():
-                    return
+            recover_connection()
+            if not context.is_active() or not self.still_held():
+                return
             with _settled:
                 _settled.wait(timeout=1.0)
 
@@ -155,12 +167,13 @@ def receive_tasks(requests: Iterable[Any], context: grpc.ServicerContext) -> Ite
     if not context.add_callback(session.close):
         return  # terminated before it began
     try:
-        for request in requests:
-            task = _next_task(request, context, session)
-            if task is None:
-                return  # the stream went away while it waited
-            yield pb.ReceiveQueueByChannelResponse(Tasks=handlers.task_message(task))
-        session.linger(context)
+        with database():
+            for request in requests:
+                task = _next_task(request, context, session)
+                if task is None:
+                    return  # the stream went away while it waited
+                yield pb.ReceiveQueueByChannelResponse(Tasks=handlers.task_message(task))
+            session.linger(context)
     except grpc.RpcError:
         return  # the client went away: session.close gives back what it held
 
@@ -169,10 +182,10 @@ def _next_task(request: Any, context: grpc.ServicerContext, session: ReceiveSess
     if isinstance(request, Malformed):
         context.abort(grpc.StatusCode.INVALID_ARGUMENT, request.message)
     try:
-        with database():
-            task = services.receive_queue_task(
-                channel=request.Channel, wait_seconds=None, stop=lambda: not context.is_active(), holder=session.holder
-            )
+        recover_connection()
+        task = services.receive_queue_task(
+            channel=request.Channel, wait_seconds=None, stop=lambda: not context.is_active(), holder=session.holder
+        )
     except JobError as error:
         context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(error))
     except Exception:
