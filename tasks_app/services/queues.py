@@ -87,15 +87,7 @@ def create_queue_task(
 ) -> tuple[QueueTask, bool]:
     """A new task, or the existing one with that HashCode (then ``created`` is False).
     ``retry_max_limit`` 0 is the default (proto3 cannot tell 0 from unset)."""
-    _channel(channel)
-    _text(hash_code, field="HashCode", max_length=128)
-    _text(input, field="Input")
-    if next_id:
-        raise InvalidInput("is set by creating the following task with Prior = this task", field="Next")
-    if owner > MAX_STORED_INT:
-        raise InvalidInput(f"must be at most {MAX_STORED_INT}", field="Owner")
-    if retry_max_limit > MAX_RETRY_MAX_LIMIT:
-        raise InvalidInput(f"must be at most {MAX_RETRY_MAX_LIMIT}", field="RetryMaxLimit")
+    _check_new(channel=channel, hash_code=hash_code, owner=owner, input=input, next_id=next_id, retry_max_limit=retry_max_limit)
     existing = QueueTask.objects.filter(hash_code=hash_code).first() if hash_code else None
     if existing is not None:
         return existing, False
@@ -107,6 +99,18 @@ def create_queue_task(
         if existing is None:
             raise
         return existing, False  # another request created it a moment ago
+
+
+def _check_new(*, channel: str, hash_code: str, owner: int, input: str, next_id: int, retry_max_limit: int) -> None:
+    _channel(channel)
+    _text(hash_code, field="HashCode", max_length=128)
+    _text(input, field="Input")
+    if next_id:
+        raise InvalidInput("is set by creating the following task with Prior = this task", field="Next")
+    if owner > MAX_STORED_INT:
+        raise InvalidInput(f"must be at most {MAX_STORED_INT}", field="Owner")
+    if retry_max_limit > MAX_RETRY_MAX_LIMIT:
+        raise InvalidInput(f"must be at most {MAX_RETRY_MAX_LIMIT}", field="RetryMaxLimit")
 
 
 @transaction.atomic
@@ -152,11 +156,13 @@ def receive_queue_task(
     while not stop():
         remaining = ready_queue.POP_SLICE_SECONDS if deadline is None else deadline - time.monotonic()
         task_id = ready_queue.pop(channel, timeout=remaining)
-        task = _claim(task_id, holder) if task_id is not None else None
+        if task_id is None:
+            if deadline is not None and time.monotonic() >= deadline:
+                return None
+            continue
+        task = _claim(task_id, holder)  # None for a stale entry: each pop removes one, so look again
         if task is not None:
             return task
-        if deadline is not None and time.monotonic() >= deadline:
-            return None
     return None
 
 

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 import redis
+from django.test import Client
 from django.utils import timezone
 
 from tasks_app import ready_queue, services
@@ -61,6 +62,17 @@ def test_the_sweep_fails_a_task_out_of_retries_and_cancels_its_chain(queues: red
     head.refresh_from_db()
     follower.refresh_from_db()
     assert (head.state, head.retry_count, follower.state) == ("FAILURE", 1, "CANCEL")
+
+
+def test_the_admin_shows_a_task_with_its_history_and_cancels_through_the_services(admin_client: Client, queues: redis.Redis) -> None:
+    head = make(channel="mail")
+    follower = make(channel="mail", prior_id=head.pk)
+    services.receive_queue_task(channel="mail", wait_seconds=0, holder="worker-7")
+    page = admin_client.get(f"/admin/tasks_app/queuetask/{head.pk}/change/")
+    assert page.status_code == 200 and b"handed out" in page.content and b"to worker-7" in page.content
+    assert admin_client.get("/admin/tasks_app/queuetask/?state__exact=PROCEEDING").status_code == 200
+    admin_client.post("/admin/tasks_app/queuetask/", {"action": "cancel", "_selected_action": [head.pk]})
+    assert set(QueueTask.objects.values_list("state", flat=True)) == {"CANCEL"} and follower.pk
 
 
 @pytest.mark.e2e

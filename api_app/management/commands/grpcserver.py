@@ -7,7 +7,7 @@ import threading
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from api_app.grpc.server import QueuesServer
 from tasks_app import services
@@ -25,7 +25,10 @@ class Command(BaseCommand):
         stopping = threading.Event()
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: stopping.set())
-        port = server.start()
+        try:
+            port = server.start()
+        except RuntimeError as error:
+            raise CommandError(f"cannot listen on {server.address}: {error}") from None
         # Redis may have lost the ready queues while no server ran: rebuild them from the rows.
         repaired = services.repair_ready_queues()
         self.stdout.write(f"serving standard.Queues on {options['bind']}:{port} (rebuilt {repaired} ready queue(s))")

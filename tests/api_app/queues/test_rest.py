@@ -6,21 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-import redis
-from django.contrib.auth import get_user_model
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from tasks_app.models import QueueTask
 
-
-@pytest.fixture
-def api(transactional_db: None, redis_client: redis.Redis) -> APIClient:
-    """Committed rows, so that the ready queue in Redis hears of them (it is told on commit)."""
-    user = get_user_model().objects.create_user(username="queue-user", password="pw-for-tests")
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
-    return client
+# Committed rows (the Redis ready queue is told on commit) and this run's Redis keys.
+pytestmark = pytest.mark.usefixtures("transactional_db", "redis_client")
 
 
 def call(api: APIClient, method: str, body: Any, **extra: Any) -> Any:
