@@ -37,3 +37,14 @@ clean:
 
 bench-scheduler: install
 	$(PY) bench/scheduler.py $(BENCH_ARGS)
+
+# Regenerate the gRPC stubs from api_app/grpc/standard.proto (they are committed). protoc writes a
+# top-level import into the service module; the sed makes it relative to the package.
+proto: install
+	$(PY) -m grpc_tools.protoc -I api_app/grpc --python_out=api_app/grpc/generated --pyi_out=api_app/grpc/generated \
+		--grpc_python_out=api_app/grpc/generated api_app/grpc/standard.proto
+	sed -i 's/^import standard_pb2 as/from . import standard_pb2 as/' api_app/grpc/generated/standard_pb2_grpc.py
+
+bench-queues: install
+	$(PY) manage.py ensure_redis
+	$(PY) bench/queues.py $(BENCH_ARGS)

@@ -193,3 +193,23 @@ EXECUTION_REDISPATCH_AFTER_SECONDS = env_int("EXECUTION_REDISPATCH_AFTER_SECONDS
 # A recall answered "asynchronized" is failed when its callee has not reported the outcome to
 # /taskcallback/updateTaskLog within this many seconds.
 DISPATCH_ASYNC_DEADLINE_SECONDS = env_int("DISPATCH_ASYNC_DEADLINE_SECONDS", 3600)
+# --- Queues (the standard.proto dialect: gRPC and its REST mirror) ---------------------------
+# Where `manage.py grpcserver` listens (GRPC_PORT above); 0.0.0.0 in containers.
+GRPC_BIND = os.environ.get("GRPC_BIND", "127.0.0.1")
+# Threads of the gRPC server: every open stream holds one, so this caps concurrent RPCs.
+GRPC_MAX_WORKERS = env_int("GRPC_MAX_WORKERS", 128)
+# A handed-out task comes back (RetryCount + 1) when its worker neither reports nor stays connected this long.
+QUEUE_LEASE_SECONDS = env_int("QUEUE_LEASE_SECONDS", 30)
+# How often beat sweeps expired leases (an expired lease is noticed within this plus a worker's pick-up).
+QUEUE_SWEEP_SECONDS = env_int("QUEUE_SWEEP_SECONDS", 2)
+# The longest a REST long poll (ReceiveQueueByChannel's WaitSeconds) may wait.
+QUEUE_MAX_WAIT_SECONDS = env_int("QUEUE_MAX_WAIT_SECONDS", 30)
+CELERY_BEAT_SCHEDULE = {
+    **globals().get("CELERY_BEAT_SCHEDULE", {}),
+    "queues-expire-leases": {
+        "task": "tasks_app.tasks.expire_queue_leases",
+        "schedule": QUEUE_SWEEP_SECONDS,
+        # Served first, and dropped when stale: the next sweep does the same work.
+        "options": {"priority": 0, "expires": QUEUE_SWEEP_SECONDS * 2},
+    },
+}

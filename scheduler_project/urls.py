@@ -15,4 +15,5 @@ urlpatterns = [
     path("api/v1/", include("api_app.v1.urls")),
     path("xtimer/", include("api_app.xtimer.urls")),
     path("", include("api_app.dispatch.urls")),
+    path("api/queues/", include("api_app.queues.urls")),
 ]

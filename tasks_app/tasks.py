@@ -47,3 +47,9 @@ class WorkerHeartbeat(bootsteps.StartStopStep):
 
 
 app.steps["worker"].add(WorkerHeartbeat)
+
+
+@shared_task(name="tasks_app.tasks.expire_queue_leases", ignore_result=True)
+def expire_queue_leases() -> int:
+    """Beat's sweep of queue tasks (CELERY_BEAT_SCHEDULE, every QUEUE_SWEEP_SECONDS)."""
+    return services.sweep_queue_tasks()

@@ -12,6 +12,7 @@ from tasks_app.models.jobs import (
     MisfirePolicy,
     OverlapPolicy,
 )
+from tasks_app.models.queues import QueueTask, QueueTaskEvent, QueueTaskEventKind, QueueTaskState
 
 __all__ = [
     "Dialect",
@@ -22,4 +23,8 @@ __all__ = [
     "JobState",
     "MisfirePolicy",
     "OverlapPolicy",
+    "QueueTask",
+    "QueueTaskEvent",
+    "QueueTaskEventKind",
+    "QueueTaskState",
 ]

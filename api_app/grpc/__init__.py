@@ -1,0 +1,1 @@
+"""The gRPC server of the queues dialect: standard.proto's Queues service (see README)."""

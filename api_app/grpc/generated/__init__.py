@@ -1,0 +1,1 @@
+"""Stubs generated from ../standard.proto by grpcio-tools: do not edit, run `make proto`."""

@@ -1,0 +1,368 @@
+"""Pull-queue tasks: create (idempotent by HashCode, chained by Prior), hand out under a lease,
+take reports, retry, cancel, and the queries. The only writers of QueueTask rows.
+
+A task is handed out when it is WAITING with a ``ready_at`` (no prior, or its prior succeeded).
+Every change of state is one short transaction that also writes the task's history; the Redis
+ready queue is told after the commit (``tasks_app.ready_queue``) and rebuilt from the rows by
+``repair_ready_queues`` when it drifts. A lease is the pair (id, deliveries): only the delivery
+that holds it can be reported, returned or expired."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Count, F
+from django.utils import timezone
+
+from tasks_app import ready_queue
+from tasks_app.exceptions import Conflict, InvalidInput, NotFound
+from tasks_app.models import QueueTask, QueueTaskEvent, QueueTaskState
+from tasks_app.models import QueueTaskEventKind as Kind
+from tasks_app.models.queues import DEFAULT_RETRY_MAX_LIMIT, FINAL_STATES
+
+# Wire integers are uint64; the database holds signed 64-bit ones.
+MAX_STORED_INT = 2**63 - 1
+MAX_RETRY_MAX_LIMIT = 100
+MAX_PAGE_SIZE = 1000
+DEFAULT_PAGE_SIZE = 20
+MAX_CHAIN_LENGTH = 100_000
+# A reported task's ``State``: 1 success, 2 failure, 3 retry, 4 cancel.
+REPORTS = {1: Kind.SUCCEEDED, 2: Kind.FAILED, 3: Kind.RETRY_REQUESTED, 4: Kind.CANCELLED}
+
+SWEEP_BATCH = 500
+SWEEP_MAX_BATCHES = 20
+# The ready queues are compared with the database at most this often (a GROUP BY over ready rows).
+REPAIR_EVERY_SECONDS = 10
+
+Lease = tuple[int, int]  # task id, delivery
+
+
+def _text(value: str, *, field: str, required: bool = False, max_length: int | None = None) -> str:
+    if required and not value:
+        raise InvalidInput("is required", field=field)
+    if max_length is not None and len(value) > max_length:
+        raise InvalidInput(f"is longer than {max_length} characters", field=field)
+    if "\x00" in value:
+        raise InvalidInput("must not contain NUL characters", field=field)
+    return value
+
+
+def _channel(value: str) -> str:
+    return _text(value, field="Channel", required=True, max_length=200)
+
+
+def _event(task: QueueTask, kind: str, now: datetime, note: str = "") -> QueueTaskEvent:
+    return QueueTaskEvent(
+        task=task, at=now, kind=kind, state=task.state, retry_count=task.retry_count, delivery=task.deliveries, note=note[:500]
+    )
+
+
+def _record(*events: QueueTaskEvent) -> None:
+    QueueTaskEvent.objects.bulk_create(events)
+
+
+def _publish_on_commit(tasks: Iterable[QueueTask]) -> None:
+    entries = [(t.channel, t.pk, t.ready_at.timestamp()) for t in tasks if t.ready_at is not None]
+    if entries:
+        transaction.on_commit(lambda: ready_queue.add(entries))
+
+
+def _locked(task_id: int) -> QueueTask:
+    task = QueueTask.objects.select_for_update().filter(pk=task_id).first() if 0 < task_id <= MAX_STORED_INT else None
+    if task is None:
+        raise NotFound(f"no task {task_id}", field="ID")
+    return task
+
+
+# --- creating ----------------------------------------------------------------------------------
+
+
+def create_queue_task(
+    *, channel: str, hash_code: str = "", owner: int = 0, input: str = "", prior_id: int = 0, next_id: int = 0, retry_max_limit: int = 0
+) -> tuple[QueueTask, bool]:
+    """A new task, or the existing one with that HashCode (then ``created`` is False).
+    ``retry_max_limit`` 0 is the default (proto3 cannot tell 0 from unset)."""
+    _check_new(channel=channel, hash_code=hash_code, owner=owner, input=input, next_id=next_id, retry_max_limit=retry_max_limit)
+    existing = QueueTask.objects.filter(hash_code=hash_code).first() if hash_code else None
+    if existing is not None:
+        return existing, False
+    fields = {"channel": channel, "owner": owner, "input": input, "retry_max_limit": retry_max_limit or DEFAULT_RETRY_MAX_LIMIT}
+    try:
+        return _insert(hash_code or uuid.uuid4().hex, prior_id, fields), True
+    except IntegrityError:
+        existing = QueueTask.objects.filter(hash_code=hash_code).first() if hash_code else None
+        if existing is None:
+            raise
+        return existing, False  # another request created it a moment ago
+
+
+def _check_new(*, channel: str, hash_code: str, owner: int, input: str, next_id: int, retry_max_limit: int) -> None:
+    _channel(channel)
+    _text(hash_code, field="HashCode", max_length=128)
+    _text(input, field="Input")
+    if next_id:
+        raise InvalidInput("is set by creating the following task with Prior = this task", field="Next")
+    if owner > MAX_STORED_INT:
+        raise InvalidInput(f"must be at most {MAX_STORED_INT}", field="Owner")
+    if retry_max_limit > MAX_RETRY_MAX_LIMIT:
+        raise InvalidInput(f"must be at most {MAX_RETRY_MAX_LIMIT}", field="RetryMaxLimit")
+
+
+@transaction.atomic
+def _insert(hash_code: str, prior_id: int, fields: dict) -> QueueTask:
+    prior = _prior(prior_id) if prior_id else None
+    now = timezone.now()
+    task = QueueTask(hash_code=hash_code, prior=prior, **fields)
+    if prior is None or prior.state == QueueTaskState.SUCCESS:
+        task.ready_at = now
+        task.input = task.input or (prior.output if prior else "")
+    task.save()
+    if prior is not None:
+        prior.next = task
+        prior.save(update_fields=["next", "updated_at"])
+    _record(_event(task, Kind.CREATED, now, note=f"after task {prior_id}" if prior_id else ""))
+    _publish_on_commit([task])
+    return task
+
+
+def _prior(prior_id: int) -> QueueTask:
+    try:
+        prior = _locked(prior_id)
+    except NotFound:
+        raise NotFound(f"no task {prior_id}", field="Prior") from None
+    if prior.next_id is not None:
+        raise Conflict(f"task {prior_id} is already followed by task {prior.next_id}", field="Prior")
+    if prior.state in (QueueTaskState.FAILURE, QueueTaskState.CANCEL):
+        raise Conflict(f"task {prior_id} is {prior.state}: its chain has ended", field="Prior")
+    return prior
+
+
+# --- handing out ---------------------------------------------------------------------------------
+
+
+def receive_queue_task(
+    *, channel: str, wait_seconds: float | None, stop: Callable[[], bool] = lambda: False, holder: str = ""
+) -> QueueTask | None:
+    """Hand out the oldest ready task of ``channel`` under a lease, waiting for one up to
+    ``wait_seconds`` (None: until ``stop()``). None when none came. ``holder`` names the
+    receiver in the task's history."""
+    _channel(channel)
+    deadline = None if wait_seconds is None else time.monotonic() + wait_seconds
+    while not stop():
+        remaining = ready_queue.POP_SLICE_SECONDS if deadline is None else deadline - time.monotonic()
+        task_id = ready_queue.pop(channel, timeout=remaining)
+        if task_id is None:
+            if deadline is not None and time.monotonic() >= deadline:
+                return None
+            continue
+        task = _claim(task_id, holder)  # None for a stale entry: each pop removes one, so look again
+        if task is not None:
+            return task
+    return None
+
+
+@transaction.atomic
+def _claim(task_id: int, holder: str) -> QueueTask | None:
+    """WAITING -> PROCEEDING, if it still is: a stale or duplicate queue entry claims nothing."""
+    now = timezone.now()
+    claimed = QueueTask.objects.filter(pk=task_id, state=QueueTaskState.WAITING, ready_at__isnull=False).update(
+        state=QueueTaskState.PROCEEDING, ready_at=None, deliveries=F("deliveries") + 1, updated_at=now,
+        lease_expires_at=now + timedelta(seconds=settings.QUEUE_LEASE_SECONDS),
+    )  # fmt: skip
+    if not claimed:
+        return None
+    task = QueueTask.objects.get(pk=task_id)
+    _record(_event(task, Kind.HANDED_OUT, now, note=f"to {holder}" if holder else ""))
+    return task
+
+
+# --- results -----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def report_queue_task(*, task_id: int, state: int, output: str = "") -> QueueTask:
+    """A worker's result for a task it holds. Refused unless the task is PROCEEDING."""
+    kind = REPORTS.get(state)
+    if kind is None:
+        raise InvalidInput("must be 1 (success), 2 (failure), 3 (retry) or 4 (cancel)", field="State")
+    _text(output, field="Output")
+    task = _locked(task_id)
+    if task.state != QueueTaskState.PROCEEDING:
+        raise Conflict(f"task {task_id} is {task.state}, not PROCEEDING: its lease ended or it was settled", field="ID")
+    now = timezone.now()
+    task.output = output
+    if kind == Kind.SUCCEEDED:
+        _succeed(task, now)
+    elif kind == Kind.CANCELLED:
+        _cancel_chain(task, now, note="cancelled by its worker")
+    else:
+        _end_attempt(task, now, kind)
+    return task
+
+
+def _settle(task: QueueTask, state: str) -> None:
+    task.state, task.lease_expires_at, task.ready_at = state, None, None
+
+
+def _succeed(task: QueueTask, now: datetime) -> None:
+    _settle(task, QueueTaskState.SUCCESS)
+    task.save()
+    events = [_event(task, Kind.SUCCEEDED, now)]
+    follower = QueueTask.objects.select_for_update().filter(pk=task.next_id).first() if task.next_id else None
+    if follower is not None and follower.state == QueueTaskState.WAITING and follower.ready_at is None:
+        follower.ready_at = now
+        follower.input = follower.input or task.output
+        follower.save(update_fields=["ready_at", "input", "updated_at"])
+        events.append(_event(follower, Kind.READY, now, note=f"task {task.pk} succeeded"))
+        _publish_on_commit([follower])
+    _record(*events)
+
+
+def _end_attempt(task: QueueTask, now: datetime, kind: str, note: str = "") -> None:
+    """A delivery ended without success: back to the queue while retries remain, else FAILURE."""
+    if task.retry_count < task.retry_max_limit:
+        _settle(task, QueueTaskState.WAITING)
+        task.retry_count += 1
+        task.ready_at = now
+        task.save()
+        _record(_event(task, kind, now, note=note or f"retry {task.retry_count} of {task.retry_max_limit}"))
+        _publish_on_commit([task])
+        return
+    _settle(task, QueueTaskState.FAILURE)
+    task.save()
+    _record(_event(task, kind, now, note=note or f"no retries left ({task.retry_max_limit})"))
+    if task.next_id:
+        _cancel_chain(_locked(task.next_id), now, note=f"task {task.pk} failed")
+
+
+# --- cancelling --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def cancel_queue_task(*, task_id: int) -> list[QueueTask]:
+    """Cancel a task and the rest of its chain; returns every task cancelled, in chain order."""
+    task = _locked(task_id)
+    if task.state in FINAL_STATES:
+        raise Conflict(f"task {task_id} is already {task.state}", field="ID")
+    return _cancel_chain(task, timezone.now(), note="cancelled")
+
+
+def _cancel_chain(task: QueueTask, now: datetime, *, note: str) -> list[QueueTask]:
+    cancelled: list[QueueTask] = []
+    current: QueueTask | None = task
+    while current is not None and current.state not in FINAL_STATES and len(cancelled) < MAX_CHAIN_LENGTH:
+        cancelled.append(current)
+        current = QueueTask.objects.select_for_update().filter(pk=current.next_id).first() if current.next_id else None
+    unqueued = [(t.channel, t.pk) for t in cancelled if t.ready_at is not None]
+    for each in cancelled:
+        _settle(each, QueueTaskState.CANCEL)
+        each.save()
+    _record(*(_event(t, Kind.CANCELLED, now, note=note if t is task else f"{note} (earlier in its chain)") for t in cancelled))
+    if unqueued:
+        transaction.on_commit(lambda: ready_queue.remove(unqueued))
+    return cancelled
+
+
+# --- leases ------------------------------------------------------------------------------------
+
+
+def expire_queue_leases(*, now: datetime | None = None, limit: int = SWEEP_BATCH) -> int:
+    """Deliveries whose lease ran out end like a failure (the periodic sweep). Returns how many."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        expired = list(
+            QueueTask.objects.select_for_update(skip_locked=True)
+            .filter(state=QueueTaskState.PROCEEDING, lease_expires_at__lt=now)
+            .order_by("lease_expires_at")[:limit]
+        )
+        for task in expired:
+            _end_attempt(task, now, Kind.LEASE_EXPIRED)
+    return len(expired)
+
+
+def sweep_queue_tasks(*, now: datetime | None = None) -> int:
+    """The periodic sweep: end expired leases; now and then, rebuild drifted ready queues.
+    Returns how many leases ended."""
+    if ready_queue.take_turn("repair", seconds=REPAIR_EVERY_SECONDS):
+        repair_ready_queues()
+    ended = 0
+    for _ in range(SWEEP_MAX_BATCHES):
+        batch = expire_queue_leases(now=now)
+        ended += batch
+        if batch < SWEEP_BATCH:
+            break
+    return ended
+
+
+def return_queue_tasks(*, leases: Iterable[Lease]) -> int:
+    """A receive stream that dropped gives back the deliveries it held and nobody reported:
+    at once, counted like an expired lease. Returns how many went back (or failed)."""
+    returned = 0
+    for task_id, delivery in sorted(set(leases)):
+        with transaction.atomic():
+            task = QueueTask.objects.select_for_update().filter(pk=task_id, state=QueueTaskState.PROCEEDING, deliveries=delivery).first()
+            if task is not None:
+                _end_attempt(task, timezone.now(), Kind.RETURNED)
+                returned += 1
+    return returned
+
+
+def held_leases(*, leases: Iterable[Lease]) -> set[Lease]:
+    """Those of ``leases`` that are still held (neither reported nor ended)."""
+    wanted = set(leases)
+    rows = QueueTask.objects.filter(pk__in={task_id for task_id, _ in wanted}, state=QueueTaskState.PROCEEDING)
+    return {lease for lease in rows.values_list("pk", "deliveries") if lease in wanted}
+
+
+def repair_ready_queues() -> int:
+    """Rebuild the Redis ready queues from the rows where they hold fewer tasks than the database
+    says are ready (Redis restarted or lost a write). Returns how many channels were repaired."""
+    ready = QueueTask.objects.filter(state=QueueTaskState.WAITING, ready_at__isnull=False)
+    repaired = 0
+    for row in ready.values("channel").annotate(count=Count("id")).order_by():
+        if ready_queue.size(row["channel"]) < row["count"]:
+            rows = ready.filter(channel=row["channel"]).values_list("pk", "ready_at").iterator(chunk_size=2000)
+            ready_queue.add(((row["channel"], pk, at.timestamp()) for pk, at in rows if at is not None), only_missing=True)
+            repaired += 1
+    return repaired
+
+
+# --- queries -----------------------------------------------------------------------------------
+
+
+def get_queue_task(*, task_id: int) -> QueueTask:
+    task = QueueTask.objects.filter(pk=task_id).first() if 0 < task_id <= MAX_STORED_INT else None
+    if task is None:
+        raise NotFound(f"no task {task_id}", field="ID")
+    return task
+
+
+def find_queue_task(*, hash_code: str) -> QueueTask:
+    _text(hash_code, field="HashCode", required=True, max_length=128)
+    task = QueueTask.objects.filter(hash_code=hash_code).first()
+    if task is None:
+        raise NotFound(f"no task with HashCode {hash_code!r}", field="HashCode")
+    return task
+
+
+def queue_tasks_of_owner(*, owner: int, limit: int = 0, offset: int = 0) -> tuple[list[QueueTask], int]:
+    """One page of an owner's tasks, oldest first, and how many there are in all."""
+    if limit > MAX_PAGE_SIZE:
+        raise InvalidInput(f"must be at most {MAX_PAGE_SIZE}", field="Limit")
+    if owner > MAX_STORED_INT:
+        return [], 0
+    tasks = QueueTask.objects.filter(owner=owner).order_by("id")
+    total = tasks.count()
+    if offset >= total:
+        return [], total
+    return list(tasks[offset : offset + (limit or DEFAULT_PAGE_SIZE)]), total
+
+
+def queue_length(*, channel: str) -> int:
+    """Tasks of ``channel`` ready to be handed out (the database's count, not Redis's)."""
+    return QueueTask.objects.filter(channel=_channel(channel), state=QueueTaskState.WAITING, ready_at__isnull=False).count()

@@ -1,0 +1,69 @@
+"""The server around the service: health checking, reflection, the stubs in sync with the proto,
+and `manage.py grpcserver` as a process."""
+
+from __future__ import annotations
+
+import re
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import IO
+
+import grpc
+import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+
+from api_app.grpc.generated import standard_pb2 as pb
+from api_app.grpc.generated.standard_pb2_grpc import QueuesStub
+from tests.conftest import ROOT, Processes
+
+GRPC_DIR = ROOT / "api_app" / "grpc"
+
+
+def test_health_checking_reports_serving(channel: grpc.Channel) -> None:
+    health = health_pb2_grpc.HealthStub(channel)
+    for service in ("", "standard.Queues"):
+        answer = health.Check(health_pb2.HealthCheckRequest(service=service), timeout=10)
+        assert answer.status == health_pb2.HealthCheckResponse.SERVING
+
+
+def test_reflection_lists_the_queues_service(channel: grpc.Channel) -> None:
+    reflection = reflection_pb2_grpc.ServerReflectionStub(channel)
+    answers = reflection.ServerReflectionInfo(iter([reflection_pb2.ServerReflectionRequest(list_services="")]), timeout=10)
+    names = {service.name for service in next(answers).list_services_response.service}
+    assert {"standard.Queues", "grpc.health.v1.Health"} <= names
+
+
+def test_the_committed_stubs_are_generated_from_the_proto(tmp_path: Path) -> None:
+    protoc = pytest.importorskip("grpc_tools.protoc")
+    assert protoc.main(["protoc", f"-I{GRPC_DIR}", f"--python_out={tmp_path}", str(GRPC_DIR / "standard.proto")]) == 0
+    assert (tmp_path / "standard_pb2.py").read_text() == (GRPC_DIR / "generated" / "standard_pb2.py").read_text(), "run `make proto`"
+
+
+def _served_port(output: IO[str]) -> int:
+    for _ in range(50):  # the first lines: log output, then the one naming the port
+        found = re.search(r"serving standard\.Queues on 127\.0\.0\.1:(\d+)", output.readline())
+        if found:
+            return int(found.group(1))
+    raise AssertionError("the server never said where it listens")
+
+
+def test_grpcserver_command_serves_until_sigterm(transactional_db: None, redis_client: object, tmp_path: Path) -> None:
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "grpcserver", "--port", "0"],
+        cwd=ROOT, env=Processes(tmp_path).env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None
+        port = _served_port(process.stdout)
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            created = QueuesStub(channel).CreateTask(pb.CreateTaskRequest(Task=pb.Task(Channel="cli")), timeout=10)
+            assert created.State == 200
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=20) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=10)
