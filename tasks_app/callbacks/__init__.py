@@ -6,9 +6,10 @@ from typing import Any
 
 from tasks_app.callbacks.base import Callback, CallContext, Outcome
 from tasks_app.callbacks.http import HttpCallback
+from tasks_app.callbacks.rpc import RpcCallback
 from tasks_app.exceptions import InvalidCallback
 
-CALLBACK_KINDS: dict[str, type[Callback]] = {kind.kind: kind for kind in (HttpCallback,)}
+CALLBACK_KINDS: dict[str, type[Callback]] = {kind.kind: kind for kind in (HttpCallback, RpcCallback)}
 
 
 def build_callback(data: Any) -> Callback:
