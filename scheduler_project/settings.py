@@ -188,3 +188,12 @@ SCHEDULER_MAX_SLEEP_SECONDS = float(os.environ.get("SCHEDULER_MAX_SLEEP_SECONDS"
 HEARTBEAT_TTL_SECONDS = env_int("HEARTBEAT_TTL_SECONDS", 30)
 # A queued message not taken by any worker for this long is sent again (the broker lost it).
 EXECUTION_REDISPATCH_AFTER_SECONDS = env_int("EXECUTION_REDISPATCH_AFTER_SECONDS", 300)
+
+# --- The crontab dialect (api_app/crontab) -------------------------------------------------
+# The zone its crons are read in and its log times are written in.
+CRONTAB_TIME_ZONE = os.environ.get("CRONTAB_TIME_ZONE", TIME_ZONE)
+# The module (namespace) of a task that gives none.
+CRONTAB_DEFAULT_MODULE = os.environ.get("CRONTAB_DEFAULT_MODULE", "default")
+# A single task's timestamp may be this many seconds in the past (it fires at once).
+CRONTAB_PAST_GRACE_SECONDS = env_int("CRONTAB_PAST_GRACE_SECONDS", 5)
+CRONTAB_MAX_TASKS_PER_REQUEST = env_int("CRONTAB_MAX_TASKS_PER_REQUEST", 1000)

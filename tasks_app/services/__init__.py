@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tasks_app.services.crontab import create_crontab_task, crontab_task_log, find_crontab_task, update_crontab_task
 from tasks_app.services.executions import complete_pending, record_outcome, retry_execution, run_execution
 from tasks_app.services.firing import claim_due_occurrences, dispatch_due_executions, next_due_at, recover_lost_executions
 from tasks_app.services.jobs import create_job, delete_job, pause_job, resume_job, trigger_job, update_job
@@ -9,9 +10,12 @@ from tasks_app.services.jobs import create_job, delete_job, pause_job, resume_jo
 __all__ = [
     "claim_due_occurrences",
     "complete_pending",
+    "create_crontab_task",
     "create_job",
+    "crontab_task_log",
     "delete_job",
     "dispatch_due_executions",
+    "find_crontab_task",
     "next_due_at",
     "pause_job",
     "record_outcome",
@@ -20,5 +24,6 @@ __all__ = [
     "retry_execution",
     "run_execution",
     "trigger_job",
+    "update_crontab_task",
     "update_job",
 ]
