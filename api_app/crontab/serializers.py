@@ -12,7 +12,6 @@ from django.conf import settings
 from rest_framework import serializers
 
 from api_app.crontab.schedule import TYPE_NAMES
-from api_app.v1.serializers import StrictSerializer
 
 ENABLED, DISABLED = 1, 2
 JSON_BODY, FORM_BODY = 1, 2
@@ -30,8 +29,8 @@ class TaskListSerializer(serializers.Serializer):
         child=serializers.JSONField(),
         allow_empty=False,
         error_messages={
-            "required": 'is required: send {"task_list": [...]}',
-            "null": 'is required: send {"task_list": [...]}',
+            "required": 'is required: send {{"task_list": [...]}}',
+            "null": 'is required: send {{"task_list": [...]}}',
             "not_a_list": "must be a list of tasks",
             "empty": "must hold at least one task",
         },
@@ -42,6 +41,17 @@ class TaskListSerializer(serializers.Serializer):
         if len(tasks) > limit:
             raise serializers.ValidationError(f"holds {len(tasks)} tasks; at most {limit} per request")
         return tasks
+
+
+class StrictSerializer(serializers.Serializer):
+    """A task with a field the document does not name is an invalid parameter (code 1), whatever
+    that name (a misspelt optional field would otherwise be silently ignored)."""
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        unknown = sorted(set(self.initial_data) - set(self.fields))
+        if unknown:
+            raise serializers.ValidationError(f"unknown field(s): {', '.join(unknown)}")
+        return attrs
 
 
 class LowercaseChoiceField(serializers.ChoiceField):
