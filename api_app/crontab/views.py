@@ -40,7 +40,7 @@ def _summary(outcomes: list[actions.TaskOutcome]) -> str:
 class CrontabView(APIView):
     parser_classes = [AnyContentTypeJSONParser]
     renderer_classes = [JSONRenderer]
-    action: actions.Action
+    task_action: actions.Action
 
     def get_exception_handler(self) -> Any:
         return exception_handler
@@ -48,7 +48,7 @@ class CrontabView(APIView):
     def run(self, request: Request) -> list[actions.TaskOutcome]:
         serializer = TaskListSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        return actions.each_task(serializer.validated_data["task_list"], self.action)
+        return actions.each_task(serializer.validated_data["task_list"], self.task_action)
 
     def post(self, request: Request) -> Response:
         outcomes = self.run(request)
@@ -56,19 +56,19 @@ class CrontabView(APIView):
 
 
 class AddTaskView(CrontabView):
-    action = staticmethod(actions.add)
+    task_action = staticmethod(actions.add)
 
 
 class UpdateTaskView(CrontabView):
-    action = staticmethod(actions.update)
+    task_action = staticmethod(actions.update)
 
 
 class RunAgainTaskView(CrontabView):
-    action = staticmethod(actions.run_again)
+    task_action = staticmethod(actions.run_again)
 
 
 class QueryTaskStatusView(CrontabView):
-    action = staticmethod(actions.query)
+    task_action = staticmethod(actions.query)
 
     def post(self, request: Request) -> Response:
         outcomes = self.run(request)

@@ -195,3 +195,9 @@ def test_token_is_required(db) -> None:
 def test_only_post(crontab: Crontab) -> None:
     response = crontab.client.get("/crontab/query_task_status")
     assert response.status_code == 405 and response.json() == {"state": 1, "msg": 'Method "GET" not allowed.', "data": {}}
+
+
+def test_the_endpoints_are_in_the_openapi_schema(api: APIClient) -> None:
+    schema = api.get("/api/schema/", HTTP_ACCEPT="application/json")
+    assert schema.status_code == 200
+    assert all(f"/crontab/{name}" in schema.content.decode() for name in ("add_task", "update_task", "query_task_status", "run_again_task"))
