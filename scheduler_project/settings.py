@@ -213,3 +213,11 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"priority": 0, "expires": QUEUE_SWEEP_SECONDS * 2},
     },
 }
+# --- The crontab dialect (api_app/crontab) -------------------------------------------------
+# The zone its crons are read in and its log times are written in.
+CRONTAB_TIME_ZONE = os.environ.get("CRONTAB_TIME_ZONE", TIME_ZONE)
+# The module (namespace) of a task that gives none.
+CRONTAB_DEFAULT_MODULE = os.environ.get("CRONTAB_DEFAULT_MODULE", "default")
+# A single task's timestamp may be this many seconds in the past (it fires at once).
+CRONTAB_PAST_GRACE_SECONDS = env_int("CRONTAB_PAST_GRACE_SECONDS", 5)
+CRONTAB_MAX_TASKS_PER_REQUEST = env_int("CRONTAB_MAX_TASKS_PER_REQUEST", 1000)

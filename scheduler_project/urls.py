@@ -16,4 +16,5 @@ urlpatterns = [
     path("xtimer/", include("api_app.xtimer.urls")),
     path("", include("api_app.dispatch.urls")),
     path("api/queues/", include("api_app.queues.urls")),
+    path("crontab/", include("api_app.crontab.urls")),
 ]

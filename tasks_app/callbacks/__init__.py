@@ -7,10 +7,11 @@ from typing import Any
 from tasks_app.callbacks.base import Callback, CallContext, Outcome
 from tasks_app.callbacks.http import HttpCallback
 from tasks_app.callbacks.recall import HttpRecallCallback
+from tasks_app.callbacks.rpc import RpcCallback
 from tasks_app.callbacks.socket import SocketCallback
 from tasks_app.exceptions import InvalidCallback
 
-CALLBACK_KINDS: dict[str, type[Callback]] = {kind.kind: kind for kind in (HttpCallback, HttpRecallCallback, SocketCallback)}
+CALLBACK_KINDS: dict[str, type[Callback]] = {kind.kind: kind for kind in (HttpCallback, HttpRecallCallback, RpcCallback, SocketCallback)}
 
 
 def build_callback(data: Any) -> Callback:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tasks_app.services.crontab import create_crontab_task, crontab_task_log, find_crontab_task, update_crontab_task
 from tasks_app.services.dispatch import add_dispatch_task, find_dispatch_task
 from tasks_app.services.executions import complete_pending, record_outcome, retry_execution, run_execution
 from tasks_app.services.firing import claim_due_occurrences, dispatch_due_executions, next_due_at, recover_lost_executions
@@ -27,12 +28,15 @@ __all__ = [
     "cancel_queue_task",
     "claim_due_occurrences",
     "complete_pending",
+    "create_crontab_task",
     "create_job",
     "create_queue_task",
+    "crontab_task_log",
     "delete_job",
     "dispatch_due_executions",
-    "find_dispatch_task",
     "expire_queue_leases",
+    "find_crontab_task",
+    "find_dispatch_task",
     "find_queue_task",
     "get_queue_task",
     "held_leases",
@@ -51,5 +55,6 @@ __all__ = [
     "run_execution",
     "sweep_queue_tasks",
     "trigger_job",
+    "update_crontab_task",
     "update_job",
 ]
