@@ -6,9 +6,9 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -99,36 +99,25 @@ def celery(*arguments: str) -> list[str]:
 
 
 class Receiver:
-    """A fast local HTTP server that records when each callback arrived and for which execution."""
+    """bench/receiver.py in its own process; ``arrivals`` are (epoch, execution id) once closed."""
 
     def __init__(self) -> None:
-        arrivals: list[tuple[float, str]] = []
-        self.arrivals = arrivals
+        self.record = Path(tempfile.mkstemp(prefix="arrivals-")[1])
+        self.process = subprocess.Popen(
+            [sys.executable, str(ROOT / "bench" / "receiver.py"), str(self.record)], stdout=subprocess.PIPE, text=True
+        )
+        assert self.process.stdout is not None
+        self.url = f"http://127.0.0.1:{self.process.stdout.readline().strip()}/fire"
+        self.arrivals: list[tuple[float, str]] = []
 
-        class Handler(BaseHTTPRequestHandler):
-            disable_nagle_algorithm = True  # headers and body go in two writes: no 40 ms delayed-ACK stall
-
-            def do_POST(self) -> None:  # noqa: N802  (http.server's naming)
-                arrivals.append((time.time(), self.headers.get("X-Execution-Id", "")))
-                length = int(self.headers.get("Content-Length") or 0)
-                if length:
-                    self.rfile.read(length)
-                self.send_response(200)
-                self.send_header("Content-Length", "2")
-                self.end_headers()
-                self.wfile.write(b"ok")
-
-            def log_message(self, *args: Any) -> None:
-                return
-
-        Handler.protocol_version = "HTTP/1.1"
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/fire"
-
-    def close(self) -> None:
-        self.server.shutdown()
+    def close(self) -> list[tuple[float, str]]:
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=30)
+            for line in self.record.read_text().splitlines():
+                moment, _, execution_id = line.partition(" ")
+                self.arrivals.append((float(moment), execution_id))
+        return self.arrivals
 
 
 def percentile(values: list[float], fraction: float) -> float:

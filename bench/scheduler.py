@@ -238,12 +238,6 @@ def run_ours(size: int, duration: int, *, beats: int, kill_one: bool, pool: str,
         fired = {(r.job_id, r.scheduled_for): r for r in rows if r.started_at}
         result.expected = len(expected)
         result.missed = len(expected - set(fired))
-        arrivals = [execution_id for _, execution_id in receiver.arrivals]
-        result.duplicated = (
-            len(arrivals)
-            - len(set(arrivals))
-            + len(set(fired) - expected - {(j, m) for j, m in fired if m >= start + timedelta(seconds=duration)})
-        )
         result.lateness_ms = [(r.started_at - r.scheduled_for).total_seconds() * 1000 for key, r in fired.items() if key in expected]
         result.sent_ms = [
             (r.dispatched_at - r.scheduled_for).total_seconds() * 1000 for key, r in fired.items() if key in expected and r.dispatched_at
@@ -252,6 +246,9 @@ def run_ours(size: int, duration: int, *, beats: int, kill_one: bool, pool: str,
         result.beat_rss_mb = max(p.peak_rss_mb for p in schedulers)
         if beats == 1 and not kill_one:
             result.burst_per_s = burst(receiver.url)
+        arrivals = [execution_id for _, execution_id in receiver.close()]
+        unexpected = set(fired) - expected - {(j, m) for j, m in fired if m >= start + timedelta(seconds=duration)}
+        result.duplicated = len(arrivals) - len(set(arrivals)) + len(unexpected)
     finally:
         for process in processes:
             process.stop()
