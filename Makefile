@@ -34,3 +34,7 @@ lint: install
 
 clean:
 	rm -rf $(VENV) var
+
+# The console's page times at 100k jobs / 1M executions (PostgreSQL; see bench/console.py).
+bench-console: install
+	$(PY) bench/console.py $(BENCH_ARGS)

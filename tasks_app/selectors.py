@@ -7,18 +7,21 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from django.core.cache import cache
 from django.db import connections
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import TruncHour
+from django.utils import timezone
 from django_celery_results.models import TaskResult
 
 from tasks_app.models import Execution, ExecutionReason, ExecutionStatus, Job, JobState
 
 FINISHED = (ExecutionStatus.SUCCEEDED, ExecutionStatus.FAILED, ExecutionStatus.SKIPPED)
-NEVER_RAN = "never"
+# Outcomes most jobs do not have: a filter on them starts from the executions that had them.
+RARE_OUTCOMES = (ExecutionStatus.FAILED, ExecutionStatus.SKIPPED)
 JOB_STATES = {
     JobState.SCHEDULED: Q(enabled=True, next_fire_at__isnull=False),
     JobState.PAUSED: Q(enabled=False),
@@ -26,6 +29,10 @@ JOB_STATES = {
 }
 COUNT_CAP = 10_000
 LATENESS_SAMPLE = 20_000
+# An hour's execution counts are final this long after it ends (an attempt that ended just before
+# the hour did may commit just after), and then cached for a little longer than the chart shows.
+HOUR_SETTLES_AFTER = timedelta(minutes=5)
+HOUR_CACHE_SECONDS = 26 * 3600
 
 
 @dataclass(frozen=True)
@@ -78,9 +85,11 @@ def with_last_outcome(jobs: QuerySet[Job]) -> QuerySet[Job]:
 
 
 def jobs_with_last_outcome(jobs: QuerySet[Job], outcome: str) -> QuerySet[Job]:
-    annotated = with_last_outcome(jobs)
-    condition = {"last_outcome__isnull": True} if outcome == NEVER_RAN else {"last_outcome": outcome}
-    return annotated.filter(**condition)
+    """Jobs whose latest finished execution has this outcome. For a rare outcome, only jobs that
+    ever had it are looked at (a partial index lists them), not every job in the table."""
+    if outcome in RARE_OUTCOMES:
+        jobs = jobs.filter(pk__in=Execution.objects.filter(status=outcome).values("job_id"))
+    return with_last_outcome(jobs).filter(**{"last_outcome": outcome})
 
 
 def job_states() -> dict[str, Tally]:
@@ -110,22 +119,40 @@ class HourBucket:
         return sum(self.counts.values())
 
 
+def _hour_key(hour: datetime) -> str:
+    return f"console:executions-in-hour:{hour.astimezone(UTC).isoformat()}"
+
+
+def _hours(now: datetime, count: int) -> list[datetime]:
+    """The starts of the last ``count`` hours (the current one last), in the current time zone,
+    as TruncHour returns them; stepped in UTC so that a DST change cannot skew them."""
+    start = timezone.localtime(now).replace(minute=0, second=0, microsecond=0).astimezone(UTC)
+    return [timezone.localtime(start - timedelta(hours=back)) for back in range(count - 1, -1, -1)]
+
+
 def executions_per_hour(*, now: datetime, hours: int = 24) -> list[HourBucket]:
-    """Finished executions by hour and outcome; a range scan of execution_finished."""
-    current = now.replace(minute=0, second=0, microsecond=0)
-    buckets = {current - timedelta(hours=back): HourBucket(current - timedelta(hours=back)) for back in range(hours - 1, -1, -1)}
-    rows = (
-        Execution.objects.filter(finished_at__gte=current - timedelta(hours=hours - 1))
-        .annotate(hour=TruncHour("finished_at"))
-        .values("hour", "status")
-        .annotate(n=Count("*"))
-        .order_by()
-    )
-    for row in rows:
-        bucket = buckets.get(row["hour"])
-        if bucket is not None:
-            bucket.counts[row["status"]] = row["n"]
-    return list(buckets.values())
+    """Finished executions by hour and outcome, a range scan of execution_finished. An attempt's
+    finished_at is written once, when it ends, so an hour that ended a while ago never changes:
+    its counts are cached, and a dashboard reads only the hours since (usually the current one)."""
+    buckets = [HourBucket(hour) for hour in _hours(now, hours)]
+    settled = [b for b in buckets if b.hour + timedelta(hours=1) + HOUR_SETTLES_AFTER <= now]
+    cached = cache.get_many([_hour_key(b.hour) for b in settled])
+    for bucket in settled:
+        bucket.counts = dict(cached.get(_hour_key(bucket.hour), {}))
+    todo = {b.hour: b for b in buckets if _hour_key(b.hour) not in cached}
+    if todo:
+        rows = (
+            Execution.objects.filter(finished_at__gte=min(todo))
+            .annotate(hour=TruncHour("finished_at"))
+            .values("hour", "status")
+            .annotate(n=Count("*"))
+            .order_by()
+        )
+        for row in rows:
+            if row["hour"] in todo:
+                todo[row["hour"]].counts[row["status"]] = row["n"]
+    cache.set_many({_hour_key(b.hour): b.counts for b in settled if b.hour in todo}, timeout=HOUR_CACHE_SECONDS)
+    return buckets
 
 
 @dataclass(frozen=True)
@@ -156,8 +183,12 @@ def fire_lateness(*, now: datetime, window: timedelta = timedelta(hours=1)) -> L
 
 
 def overdue(*, now: datetime, grace: timedelta = timedelta(minutes=1)) -> Tally:
-    """Attempts still waiting for a worker well after they were due (a backlog, or no workers)."""
-    return bounded_count(Execution.objects.filter(status=ExecutionStatus.QUEUED, due_at__lt=now - grace), cap=1000)
+    """Attempts waiting well past their time: not sent though due (no beat), or sent and not taken
+    (a backlog, or no workers). Each half reads the scheduler's own partial index."""
+    queued = Execution.objects.filter(status=ExecutionStatus.QUEUED)
+    unsent = bounded_count(queued.filter(dispatched_at__isnull=True, due_at__lt=now - grace), cap=1000)
+    untaken = bounded_count(queued.filter(dispatched_at__isnull=False, dispatched_at__lt=now - grace), cap=1000)
+    return Tally(unsent.value + untaken.value, capped=unsent.capped or untaken.capped, estimated=unsent.estimated or untaken.estimated)
 
 
 @dataclass(frozen=True)

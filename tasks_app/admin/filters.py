@@ -8,11 +8,11 @@ from typing import Any
 
 from django.contrib import admin
 from django.contrib.admin.views.main import PAGE_VAR, ChangeList
-from django.db.models import Model, QuerySet
+from django.db.models import Exists, Model, OuterRef, QuerySet
 from django.http import HttpRequest
 
 from tasks_app import selectors
-from tasks_app.models import JobState
+from tasks_app.models import Job, JobState
 
 
 class TextInputFilter(admin.ListFilter):
@@ -71,13 +71,11 @@ class LastOutcomeFilter(admin.SimpleListFilter):
     parameter_name = "outcome"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [(status, status) for status in selectors.FINISHED] + [(selectors.NEVER_RAN, "never ran")]
+        return [(status, status) for status in selectors.FINISHED]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         value = self.value()
-        if value not in (*selectors.FINISHED, selectors.NEVER_RAN):
-            return queryset
-        return selectors.jobs_with_last_outcome(queryset, value)  # type: ignore[arg-type]
+        return selectors.jobs_with_last_outcome(queryset, value) if value in selectors.FINISHED else queryset
 
 
 class BelongsToJobFilter(admin.SimpleListFilter):
@@ -88,6 +86,8 @@ class BelongsToJobFilter(admin.SimpleListFilter):
         return [("yes", "yes: read-only here"), ("no", "no")]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        # EXISTS, not a join on the job: PostgreSQL then hashes job ids, not whole job rows.
+        of_job = Exists(Job.objects.filter(periodic_task=OuterRef("pk")))
         if self.value() in ("yes", "no"):
-            return queryset.filter(job__isnull=self.value() == "no")
+            return queryset.filter(of_job if self.value() == "yes" else ~of_job)
         return queryset

@@ -12,17 +12,20 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.functional import cached_property
 
-from tasks_app.selectors import COUNT_CAP, Tally, bounded_count
+from tasks_app.selectors import Tally, bounded_count
 
 # Rows one admin action may change: each goes through a service, one transaction apiece.
 MAX_ACTION_ROWS = 1000
+# Rows a list counts before it shows an estimate instead: a rare filter value costs a scan
+# until this many rows match (or the table ends), so it stays small.
+LIST_COUNT_CAP = 1000
 
 
 class CappedPaginator(Paginator):
     """Counts at most ``cap`` rows (enough for the page asked for and a few after it); the total
     shown past that is PostgreSQL's estimate. ``tally`` is what the list template prints."""
 
-    cap = COUNT_CAP
+    cap = LIST_COUNT_CAP
 
     @cached_property
     def tally(self) -> Tally:
@@ -47,7 +50,7 @@ class ConsoleListMixin:
         except ValueError:
             page = 1
         paginator = CappedPaginator(queryset, per_page, *args, **kwargs)
-        paginator.cap = max(COUNT_CAP, (page + 5) * per_page)
+        paginator.cap = max(LIST_COUNT_CAP, (page + 5) * per_page)
         return paginator
 
     def too_many(self, request: HttpRequest, queryset: QuerySet[Any]) -> bool:

@@ -11,7 +11,7 @@ from django.utils import timezone
 from tasks_app import selectors, services
 from tasks_app.models import Execution, Job
 from tests.factories import make_job
-from tests.tasks_app.admin.conftest import finished_run
+from tests.tasks_app.admin.conftest import _console_cache, finished_run  # noqa: F401  (autouse)
 
 pytestmark = pytest.mark.django_db
 CRON = {"kind": "cron", "cron": "0 12 * * *"}
@@ -29,6 +29,16 @@ def test_executions_per_hour_counts_outcomes_in_the_last_24_hours() -> None:
     assert buckets[-1].counts == {"succeeded": 1}
     assert buckets[-2].counts == {"succeeded": 1, "failed": 1} and buckets[-2].total == 2
     assert sum(bucket.total for bucket in buckets) == 3
+
+
+def test_a_settled_hour_is_counted_once_and_then_read_from_the_cache() -> None:
+    now, job = timezone.now(), make_job()
+    finished_run(job, succeeded=True, now=now - timedelta(hours=3))
+    assert selectors.executions_per_hour(now=now)[-4].counts == {"succeeded": 1}
+    finished_run(job, succeeded=False, now=now - timedelta(hours=3))  # cannot happen: finished_at is "now"
+    finished_run(job, succeeded=False, now=now)
+    buckets = selectors.executions_per_hour(now=now)
+    assert buckets[-4].counts == {"succeeded": 1} and buckets[-1].counts == {"failed": 1}
 
 
 def test_fire_lateness_percentiles_of_scheduled_attempts_in_the_last_hour() -> None:

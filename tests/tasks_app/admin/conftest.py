@@ -3,16 +3,26 @@ and a logged-in user without staff rights."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.test import Client
 
 from tasks_app import services
 from tasks_app.callbacks import Outcome
 from tasks_app.models import Execution, Job
+
+
+@pytest.fixture(autouse=True)
+def _console_cache() -> Iterator[None]:
+    """The dashboard caches settled hours; each test starts without them."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 def client_for(**flags: Any) -> Client:
