@@ -2,7 +2,8 @@
 read-only with a link to their job, and beat's bulk actions reach them through the services
 (stock beat uses queryset.update, which would leave the job behind). Rows of no job keep
 stock behaviour. The list drops beat's unbounded parts (a date hierarchy and a DISTINCT over
-task names) and its change page loads no schedule dropdowns (raw ids instead)."""
+task names) and its change page loads no schedule dropdowns (raw ids instead). Beat's schedule
+pages link to the rows that use a schedule instead of listing them all inline."""
 
 from __future__ import annotations
 
@@ -15,10 +16,16 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
-from django_celery_beat.admin import PeriodicTaskAdmin
-from django_celery_beat.models import PeriodicTask
+from django_celery_beat.admin import (
+    ClockedScheduleAdmin,
+    CrontabScheduleAdmin,
+    IntervalScheduleAdmin,
+    PeriodicTaskAdmin,
+    SolarScheduleAdmin,
+)
+from django_celery_beat.models import ClockedSchedule, CrontabSchedule, IntervalSchedule, PeriodicTask, SolarSchedule
 
-from tasks_app import services
+from tasks_app import selectors, services
 from tasks_app.admin.filters import BelongsToJobFilter
 from tasks_app.admin.lists import ConsoleListMixin
 from tasks_app.exceptions import JobError
@@ -127,3 +134,41 @@ class ConsolePeriodicTaskAdmin(ConsoleListMixin, PeriodicTaskAdmin):
             self.message_user(request, "Some selected rows belong to jobs: delete those jobs instead.", messages.ERROR)
             return None
         return delete_selected(self, request, queryset)  # type: ignore[no-any-return]
+
+
+# --- schedules: a link to the rows that use one, instead of beat's inline of every such row ---
+
+SCHEDULE_FIELDS = {CrontabSchedule: "crontab", IntervalSchedule: "interval", ClockedSchedule: "clocked", SolarSchedule: "solar"}
+
+
+class ScheduleUsageMixin:
+    """Beat lists every PeriodicTask of a schedule inline: tens of thousands of rows for a cron
+    that many jobs share. Here: a (bounded) count linking to the filtered list instead."""
+
+    inlines: list[Any] = []
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return (*super().get_readonly_fields(request, obj), "periodic_tasks")  # type: ignore[misc]
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        fields = list(super().get_fields(request, obj))  # type: ignore[misc]
+        return fields if "periodic_tasks" in fields or obj is None else [*fields, "periodic_tasks"]
+
+    @admin.display(description="periodic tasks")
+    def periodic_tasks(self, schedule: Any) -> str:
+        if schedule is None or schedule.pk is None:
+            return "—"
+        field = SCHEDULE_FIELDS[type(schedule)]
+        tally = selectors.bounded_count(PeriodicTask.objects.filter(**{field: schedule}), cap=1000)
+        url = reverse("admin:django_celery_beat_periodictask_changelist") + f"?{field}__id__exact={schedule.pk}"
+        return format_html('<a href="{}">{} periodic task(s) use this schedule</a>', url, tally)
+
+
+for _model, _stock in (
+    (CrontabSchedule, CrontabScheduleAdmin),
+    (IntervalSchedule, IntervalScheduleAdmin),
+    (ClockedSchedule, ClockedScheduleAdmin),
+    (SolarSchedule, SolarScheduleAdmin),
+):
+    admin.site.unregister(_model)
+    admin.site.register(_model, type(f"Console{_stock.__name__}", (ScheduleUsageMixin, ConsoleListMixin, _stock), {}))

@@ -65,3 +65,16 @@ def test_list_has_no_unbounded_filters(operator: Client) -> None:
     assert response.status_code == 200 and len(response.context["cl"].result_list) == 1
     assert response.context["cl"].date_hierarchy is None
     assert [str(f.title).lower() for f in response.context["cl"].filter_specs] == ["enabled", "one-off task", "belongs to a job"]
+
+
+def test_a_schedule_page_links_to_its_rows_instead_of_listing_them(operator: Client) -> None:
+    jobs = [make_job(trigger=CRON) for _ in range(3)]
+    crontab = jobs[0].periodic_task.crontab
+    page = operator.get(f"/admin/django_celery_beat/crontabschedule/{crontab.pk}/change/").content.decode()
+    assert f"?crontab__id__exact={crontab.pk}" in page and "3 periodic task(s) use this schedule" in page
+    assert "Periodic Tasks Using This Schedule" not in page  # beat's inline of every row
+    listed = operator.get(ROWS, {"crontab__id__exact": crontab.pk}).context["cl"].result_list
+    assert len(listed) == 3
+    for schedule in ("crontabschedule", "intervalschedule", "clockedschedule", "solarschedule"):
+        assert operator.get(f"/admin/django_celery_beat/{schedule}/").status_code == 200
+        assert operator.get(f"/admin/django_celery_beat/{schedule}/add/").status_code == 200
