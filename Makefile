@@ -48,3 +48,7 @@ proto: install
 bench-queues: install
 	$(PY) manage.py ensure_redis
 	$(PY) bench/queues.py $(BENCH_ARGS)
+
+# The console's page times at 100k jobs / 1M executions (PostgreSQL; see bench/console.py).
+bench-console: install
+	$(PY) bench/console.py $(BENCH_ARGS)

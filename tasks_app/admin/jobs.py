@@ -1,37 +1,87 @@
-"""The operator console: jobs and executions, changed only through tasks_app.services."""
+"""Jobs in the console: a list that reads like a schedule, a page per job, and every change made
+through tasks_app.services. A change the services refuse is shown on the form, nothing saved."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.actions import delete_selected
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest
-from django.urls import reverse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.views.decorators.http import require_POST
 
-from tasks_app import services
+from tasks_app import selectors, services
+from tasks_app.admin import display
+from tasks_app.admin.filters import JobStateFilter, LastOutcomeFilter, NamespaceFilter
+from tasks_app.admin.lists import ConsoleListMixin
 from tasks_app.callbacks import build_callback
 from tasks_app.exceptions import JobError
-from tasks_app.models import Execution, Job
+from tasks_app.models import Job
 from tasks_app.retry import RetryPolicy
 from tasks_app.triggers import build_trigger
 
 LATEST_EXECUTIONS = 20
+DEFINITION = ["namespace", "name", "trigger", "callback", "retry", "enabled", "priority"]
+POLICIES = ["misfire_policy", "misfire_grace_seconds", "misfire_catchup_limit", "overlap_policy"]
+OVERVIEW = [
+    "state", "schedule", "callback_summary", "retry_summary", "misfire_summary", "outcome", "beat_row",
+    "fire_count", "created_at", "updated_at",
+]  # fmt: skip
+
+
+class PrettyJSONField(forms.JSONField):
+    """JSON shown indented, so an operator can edit one field of it."""
+
+    def prepare_value(self, value: Any) -> Any:
+        if isinstance(value, forms.fields.InvalidJSONInput):
+            return value
+        return json.dumps(value, indent=2, ensure_ascii=False, cls=self.encoder)
+
+
+class ServiceRefused(Exception):
+    """The services refused a save that the form found valid (a name taken meanwhile, a rule only
+    they know). Raised out of the admin's transaction, so that nothing is saved."""
+
+    def __init__(self, error: JobError) -> None:
+        super().__init__(str(error))
+        self.error = error
 
 
 class JobForm(forms.ModelForm):
     """Validates trigger, callback and retry with the domain's own rules, field by field."""
 
+    trigger = PrettyJSONField(
+        initial={"kind": "cron", "cron": "0 12 * * *", "time_zone": "UTC"},
+        help_text='kind: now | at {"at"} | delay {"seconds"} | interval {"every_seconds"} | cron {"cron", "syntax"}; '
+        'each takes "time_zone".',
+        widget=forms.Textarea(attrs={"rows": 9, "cols": 80, "class": "vLargeTextField"}),
+    )
+    callback = PrettyJSONField(
+        initial={"kind": "http", "url": "http://", "method": "POST", "timeout_seconds": 10},
+        help_text="kind http: url, method, headers, body, body_format (raw | json | form), timeout_seconds, success_regexp.",
+        widget=forms.Textarea(attrs={"rows": 11, "cols": 80, "class": "vLargeTextField"}),
+    )
+    retry = PrettyJSONField(
+        required=False,
+        initial={"delays_seconds": []},
+        help_text='{"delays_seconds": [2, 4, 8]} or {"max_attempts": 5, "backoff_seconds": 1, "max_backoff_seconds": 60}',
+        widget=forms.Textarea(attrs={"rows": 5, "cols": 80, "class": "vLargeTextField"}),
+    )
+    # Set on a copy of the form class when the services refused the previous attempt to save.
+    refusal: JobError | None = None
+
     class Meta:
         model = Job
-        fields = [
-            "namespace", "name", "trigger", "callback", "retry", "enabled", "priority",
-            "misfire_policy", "misfire_grace_seconds", "misfire_catchup_limit", "overlap_policy",
-        ]  # fmt: skip
+        fields = [*DEFINITION, *POLICIES]
 
     def _domain_clean(self, field: str, build: Any) -> Any:
         value = self.cleaned_data.get(field)
@@ -50,115 +100,214 @@ class JobForm(forms.ModelForm):
     def clean_retry(self) -> Any:
         return self._domain_clean("retry", RetryPolicy.from_json)
 
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if self.refusal is not None:
+            field = self.refusal.field if self.refusal.field in self.fields else None
+            self.add_error(field, self.refusal.message if field else str(self.refusal))
+        return cleaned
+
 
 @admin.register(Job)
-class JobAdmin(admin.ModelAdmin):
+class JobAdmin(ConsoleListMixin, admin.ModelAdmin):
     form = JobForm
-    list_display = ["id", "dialect", "namespace", "name", "state", "next_fire_at", "priority"]
-    list_filter = ["dialect", "enabled"]
-    search_fields = ["name", "namespace"]
-    readonly_fields = ["dialect", "next_fire_at", "fire_count", "periodic_task", "created_at", "updated_at", "latest_executions"]
-    actions = ["pause", "resume", "run_now", "delete_through_services"]
-    show_full_result_count = False
+    change_form_template = "admin/tasks_app/job/change_form.html"
+    list_display = ["id", "dialect", "namespace", "name", "schedule_line", "state", "next_fire", "outcome"]
+    list_display_links = ["id", "name"]
+    list_filter = ["dialect", NamespaceFilter, JobStateFilter, LastOutcomeFilter]
+    search_fields = ["name"]
+    search_help_text = "Jobs whose name contains this text."
+    sortable_by = ["id", "namespace", "name", "next_fire"]
+    ordering = ["-id"]
+    readonly_fields = [*OVERVIEW, "latest_executions"]
+    actions = ["pause", "resume", "run_now", "delete_selected"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Job]:
+        return selectors.with_last_outcome(super().get_queryset(request))
+
+    def get_fieldsets(self, request: HttpRequest, obj: Job | None = None) -> Any:
+        editing: list[tuple[str, dict[str, Any]]] = [
+            ("Definition", {"fields": DEFINITION}),
+            ("Misfires and overlaps", {"fields": POLICIES}),
+        ]
+        if obj is None:
+            return editing
+        return [("Overview", {"fields": OVERVIEW}), *editing, ("Latest executions", {"fields": ["latest_executions"]})]
+
+    # --- saving through the services ------------------------------------------------------
+
+    def get_form(self, request: HttpRequest, obj: Job | None = None, change: bool = False, **kwargs: Any) -> Any:
+        form = super().get_form(request, obj, change, **kwargs)
+        refusal = getattr(request, "_job_refusal", None)
+        return type(form.__name__, (form,), {"refusal": refusal}) if refusal else form
+
+    def changeform_view(self, request: HttpRequest, object_id: str | None = None, form_url: str = "", extra_context: Any = None) -> Any:
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ServiceRefused as refused:
+            # The admin's transaction rolled back; show the same form again, now with the error.
+            request._job_refusal = refused.error  # type: ignore[attr-defined]
+            return super().changeform_view(request, object_id, form_url, extra_context)
 
     def save_model(self, request: HttpRequest, obj: Job, form: forms.ModelForm, change: bool) -> None:
-        values = {name: form.cleaned_data[name] for name in JobForm.Meta.fields if name in form.cleaned_data}
+        names = form.changed_data if change else JobForm.Meta.fields
+        values = {name: form.cleaned_data[name] for name in names if name in form.cleaned_data}
         try:
-            if change:
-                services.update_job(job=obj, **values)
-            else:
-                obj.pk = services.create_job(**values).pk
+            saved = services.create_job(**values) if not change else services.update_job(job=obj, **values) if values else obj
         except JobError as error:
-            self.message_user(request, str(error), messages.ERROR)
+            raise ServiceRefused(error) from error
+        obj.pk = saved.pk
 
     def delete_model(self, request: HttpRequest, obj: Job) -> None:
         services.delete_job(job=obj)
 
-    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
-        actions = super().get_actions(request)
-        actions.pop("delete_selected", None)
-        return actions
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Job]) -> None:
+        for job in queryset:
+            services.delete_job(job=job)
+
+    # --- list columns ---------------------------------------------------------------------
+
+    @admin.display(description="trigger")
+    def schedule_line(self, job: Job) -> str:
+        return display.describe_trigger(job.trigger, now=timezone.now())
+
+    @admin.display(description="state")
+    def state(self, job: Job) -> str:
+        return display.badge(job.state)
+
+    @admin.display(description="next fire", ordering="next_fire_at")
+    def next_fire(self, job: Job) -> str:
+        return display.moment(job.next_fire_at, job.time_zone) + (f" {job.time_zone}" if job.next_fire_at else "")
+
+    @admin.display(description="last outcome")
+    def outcome(self, job: Job) -> str:
+        return display.badge(getattr(job, "last_outcome", None))
+
+    # --- the job page ---------------------------------------------------------------------
+
+    @admin.display(description="trigger")
+    def schedule(self, job: Job) -> str:
+        times = display.fire_times(job, now=timezone.now())
+        rows = format_html_join(
+            "",
+            "<li>{} {} <span class='quiet'>({} UTC)</span></li>",
+            ((display.moment(t, job.time_zone), job.time_zone, display.moment(t, "UTC")) for t in times),
+        )
+        heading = "next fire times" if job.enabled else "next fire times once resumed"
+        listing = format_html("<p>{}:</p><ol>{}</ol>", heading, rows) if times else format_html("<p>{}</p>", "no more fire times")
+        return format_html("<strong>{}</strong>{}", display.describe_trigger(job.trigger), listing)
+
+    @admin.display(description="callback")
+    def callback_summary(self, job: Job) -> str:
+        data = job.callback
+        line = f"{data.get('method', '')} {data.get('url', '')}".strip() if data.get("kind", "http") == "http" else data.get("kind", "")
+        return format_html("<strong>{}</strong><pre>{}</pre>", line, json.dumps(data, indent=2))
+
+    @admin.display(description="retry policy")
+    def retry_summary(self, job: Job) -> str:
+        return display.describe_retry(job.retry)
+
+    @admin.display(description="misfire policy")
+    def misfire_summary(self, job: Job) -> str:
+        return f"{display.describe_misfire(job)}; overlapping runs: {job.get_overlap_policy_display()}"
+
+    @admin.display(description="beat row")
+    def beat_row(self, job: Job) -> str:
+        if not job.periodic_task_id:
+            return "—"
+        url = reverse("admin:django_celery_beat_periodictask_change", args=[job.periodic_task_id])
+        return format_html('<a href="{}">periodic task {}</a>', url, job.periodic_task_id)
 
     @admin.display(description="latest executions")
     def latest_executions(self, job: Job) -> str:
-        rows = job.executions.order_by("-id")[:LATEST_EXECUTIONS]
-        cells = format_html_join(
+        rows = format_html_join(
             "",
-            '<tr><td><a href="{}">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>',
+            '<tr><td><a href="{}">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>',
             (
                 (
                     reverse("admin:tasks_app_execution_change", args=[e.pk]),
                     e.pk,
-                    e.scheduled_for,
+                    display.moment(e.scheduled_for, job.time_zone),
                     e.attempt,
                     e.reason,
-                    e.status,
-                    e.error[:120],
-                )
-                for e in rows
+                    display.badge(e.status),
+                    display.milliseconds(e.lateness_ms),
+                    e.response_status or "—",
+                    e.error[:160],
+                )  # fmt: skip
+                for e in selectors.latest_executions(job, limit=LATEST_EXECUTIONS)
             ),
         )
+        everything = reverse("admin:tasks_app_execution_changelist") + f"?job__id__exact={job.pk}"
         return format_html(
-            "<table><tr><th>id</th><th>scheduled for</th><th>attempt</th><th>reason</th><th>status</th><th>error</th></tr>{}</table>",
-            cells,
+            '<table class="console-executions"><thead><tr><th>id</th><th>scheduled for</th><th>attempt</th><th>reason</th>'
+            "<th>status</th><th>lateness</th><th>HTTP</th><th>error</th></tr></thead><tbody>{}</tbody></table>"
+            '<p><a href="{}">all executions of this job</a></p>',
+            rows,
+            everything,
         )
 
-    def _each(self, request: HttpRequest, jobs: QuerySet[Job], service: Any, verb: str) -> None:
-        for job in jobs:
-            service(job=job)
-        self.message_user(request, f"{verb} {len(jobs)} job(s).")
+    # --- operations: buttons on the job page and bulk actions -----------------------------
 
-    @admin.action(description="Pause selected jobs")
+    def get_urls(self) -> list[URLPattern]:
+        operations = [
+            path(f"<path:object_id>/{name}/", self.admin_site.admin_view(self._operation_view(name)), name=f"tasks_app_job_{name}")
+            for name in ("run", "pause", "resume")
+        ]
+        return operations + super().get_urls()
+
+    def _operation_view(self, name: str) -> Callable[..., HttpResponse]:
+        @require_POST
+        def view(request: HttpRequest, object_id: str) -> HttpResponse:
+            job = self.get_object(request, object_id)
+            if job is None:
+                raise Http404(f"no job {object_id}")
+            if not self.has_change_permission(request, job):
+                raise PermissionDenied
+            self._operate(request, job, name)
+            return HttpResponseRedirect(reverse("admin:tasks_app_job_change", args=[job.pk]))
+
+        return view
+
+    def _operate(self, request: HttpRequest, job: Job, name: str) -> None:
+        try:
+            if name == "run":
+                execution = services.trigger_job(job=job)
+                url = reverse("admin:tasks_app_execution_change", args=[execution.pk])
+                self.message_user(request, format_html('Queued a run now: <a href="{}">execution {}</a>.', url, execution.pk))
+            else:
+                (services.pause_job if name == "pause" else services.resume_job)(job=job)
+                self.message_user(request, f"{'Paused' if name == 'pause' else 'Resumed'} {job}.")
+        except JobError as error:
+            self.message_user(request, str(error), messages.ERROR)
+
+    def _each(self, request: HttpRequest, jobs: QuerySet[Job], service: Any, verb: str) -> None:
+        if self.too_many(request, jobs):
+            return
+        done = 0
+        for job in jobs:
+            try:
+                service(job=job)
+                done += 1
+            except JobError as error:
+                self.message_user(request, f"{job}: {error}", messages.WARNING)
+        self.message_user(request, f"{verb} {done} job(s).")
+
+    @admin.action(description="Pause selected jobs", permissions=["change"])
     def pause(self, request: HttpRequest, queryset: QuerySet[Job]) -> None:
         self._each(request, queryset, services.pause_job, "Paused")
 
-    @admin.action(description="Resume selected jobs")
+    @admin.action(description="Resume selected jobs", permissions=["change"])
     def resume(self, request: HttpRequest, queryset: QuerySet[Job]) -> None:
         self._each(request, queryset, services.resume_job, "Resumed")
 
-    @admin.action(description="Run selected jobs now")
+    @admin.action(description="Run selected jobs now", permissions=["change"])
     def run_now(self, request: HttpRequest, queryset: QuerySet[Job]) -> None:
         self._each(request, queryset, services.trigger_job, "Queued a run of")
 
-    @admin.action(description="Delete selected jobs (executions are kept)")
-    def delete_through_services(self, request: HttpRequest, queryset: QuerySet[Job]) -> None:
-        self._each(request, queryset, services.delete_job, "Deleted")
-
-
-@admin.register(Execution)
-class ExecutionAdmin(admin.ModelAdmin):
-    list_display = ["id", "job", "scheduled_for", "attempt", "reason", "status", "lateness_ms", "response_status"]
-    list_filter = ["status", "reason"]
-    list_select_related = ["job"]
-    raw_id_fields = ["job"]
-    show_full_result_count = False
-    actions = ["retry"]
-
-    def get_readonly_fields(self, request: HttpRequest, obj: Execution | None = None) -> list[str]:
-        return [f.name for f in Execution._meta.fields] + ["lateness_ms", "pretty_request", "task_result"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    @admin.display(description="request")
-    def pretty_request(self, execution: Execution) -> str:
-        return format_html("<pre>{}</pre>", json.dumps(execution.request, indent=2))
-
-    @admin.display(description="Celery result")
-    def task_result(self, execution: Execution) -> str:
-        from django_celery_results.models import TaskResult
-
-        result = TaskResult.objects.filter(task_id=execution.task_id).only("pk").first() if execution.task_id else None
-        if result is None:
-            return "-"
-        return format_html(
-            '<a href="{}">{}</a>', reverse("admin:django_celery_results_taskresult_change", args=[result.pk]), execution.task_id
-        )
-
-    @admin.action(description="Retry selected executions")
-    def retry(self, request: HttpRequest, queryset: QuerySet[Execution]) -> None:
-        for execution in queryset:
-            try:
-                services.retry_execution(execution=execution)
-            except JobError as error:
-                self.message_user(request, str(error), messages.WARNING)
+    @admin.action(description="Delete selected jobs (their executions are kept)", permissions=["delete"])
+    def delete_selected(self, request: HttpRequest, queryset: QuerySet[Job]) -> TemplateResponse | None:
+        """Django's confirmation page, then delete_queryset: each job through the services."""
+        if self.too_many(request, queryset):
+            return None
+        return delete_selected(self, request, queryset)  # type: ignore[no-any-return]

@@ -66,6 +66,9 @@ class Job(models.Model):
         indexes = [
             models.Index(fields=["next_fire_at"], name="job_due", condition=Q(enabled=True, next_fire_at__isnull=False)),
             models.Index(fields=["namespace", "name"], name="job_namespace_name"),
+            # The console's state filter and counts (tasks_app.selectors.JOB_STATES).
+            models.Index(fields=["id"], name="job_paused", condition=Q(enabled=False)),
+            models.Index(fields=["id"], name="job_finished", condition=Q(enabled=True, next_fire_at__isnull=True)),
         ]
 
     def __str__(self) -> str:
@@ -127,6 +130,10 @@ class Execution(models.Model):
             models.Index(fields=["deadline_at"], name="execution_running", condition=Q(status="running")),
             models.Index(fields=["job"], name="execution_unfinished", condition=Q(status__in=["queued", "running"])),
             models.Index(fields=["dispatched_at"], name="execution_dispatched", condition=Q(status="queued", dispatched_at__isnull=False)),
+            # The console's time windows (executions per hour, lateness) and its last-outcome filters.
+            models.Index(fields=["finished_at", "status"], name="execution_finished"),
+            models.Index(fields=["finished_at", "job"], name="execution_failures", condition=Q(status="failed")),
+            models.Index(fields=["job"], name="execution_skips", condition=Q(status="skipped")),
         ]
 
     def __str__(self) -> str:
