@@ -12,7 +12,7 @@ from typing import Any
 
 from django.core.cache import cache
 from django.db import connections
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, DurationField, ExpressionWrapper, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import TruncHour
 from django.utils import timezone
 from django_celery_results.models import TaskResult
@@ -164,22 +164,26 @@ class Lateness:
     p99: int | None
 
 
-def _percentile(ordered: list[int], fraction: float) -> int | None:
-    if not ordered:
-        return None
-    return ordered[max(0, math.ceil(fraction * len(ordered)) - 1)]
+def _ms(value: timedelta | None) -> int | None:
+    return None if value is None else round(value / timedelta(milliseconds=1))
 
 
 def fire_lateness(*, now: datetime, window: timedelta = timedelta(hours=1)) -> Lateness:
-    """p50/p99 of start minus due for scheduled attempts that finished within the window (the
-    latest LATENESS_SAMPLE of them)."""
-    recent = (
-        Execution.objects.filter(finished_at__gte=now - window, reason=ExecutionReason.SCHEDULE, started_at__isnull=False)
-        .order_by("-finished_at")
-        .values_list("due_at", "started_at")[:LATENESS_SAMPLE]
+    """p50/p99 (nearest rank) of start minus due for scheduled attempts that finished within the
+    window, the latest LATENESS_SAMPLE of them; the database subtracts and sorts."""
+    recent = Execution.objects.filter(finished_at__gte=now - window, reason=ExecutionReason.SCHEDULE, started_at__isnull=False)
+    sample = recent.order_by("-finished_at").values("pk")[:LATENESS_SAMPLE]
+    lateness = ExpressionWrapper(F("started_at") - F("due_at"), output_field=DurationField())
+    ordered = list(
+        Execution.objects.filter(pk__in=Subquery(sample))
+        .annotate(lateness=lateness)
+        .order_by("lateness")
+        .values_list("lateness", flat=True)
     )
-    ordered = sorted(round((started - due).total_seconds() * 1000) for due, started in recent if started is not None)
-    return Lateness(len(ordered), _percentile(ordered, 0.5), _percentile(ordered, 0.99))
+    if not ordered:
+        return Lateness(0, None, None)
+    p50, p99 = (ordered[math.ceil(len(ordered) * fraction) - 1] for fraction in (0.5, 0.99))
+    return Lateness(len(ordered), _ms(p50), _ms(p99))
 
 
 def overdue(*, now: datetime, grace: timedelta = timedelta(minutes=1)) -> Tally:

@@ -153,10 +153,12 @@ class JobAdmin(ConsoleListMixin, admin.ModelAdmin):
         names = form.changed_data if change else JobForm.Meta.fields
         values = {name: form.cleaned_data[name] for name in names if name in form.cleaned_data}
         try:
-            saved = services.create_job(**values) if not change else services.update_job(job=obj, **values) if values else obj
+            if not change:
+                obj.pk = services.create_job(**values).pk
+            elif values:
+                services.update_job(job=obj, **values)
         except JobError as error:
             raise ServiceRefused(error) from error
-        obj.pk = saved.pk
 
     def delete_model(self, request: HttpRequest, obj: Job) -> None:
         services.delete_job(job=obj)

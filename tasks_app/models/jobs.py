@@ -134,6 +134,12 @@ class Execution(models.Model):
             models.Index(fields=["finished_at", "status"], name="execution_finished"),
             models.Index(fields=["finished_at", "job"], name="execution_failures", condition=Q(status="failed")),
             models.Index(fields=["job"], name="execution_skips", condition=Q(status="skipped")),
+            # A job's last outcome from the index alone (no heap visit per job listed or filtered).
+            models.Index(
+                fields=["job", "-id", "status"],
+                name="execution_job_outcome",
+                condition=Q(status__in=["succeeded", "failed", "skipped"]),
+            ),
         ]
 
     def __str__(self) -> str:
