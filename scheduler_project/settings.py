@@ -188,3 +188,11 @@ SCHEDULER_MAX_SLEEP_SECONDS = float(os.environ.get("SCHEDULER_MAX_SLEEP_SECONDS"
 HEARTBEAT_TTL_SECONDS = env_int("HEARTBEAT_TTL_SECONDS", 30)
 # A queued message not taken by any worker for this long is sent again (the broker lost it).
 EXECUTION_REDISPATCH_AFTER_SECONDS = env_int("EXECUTION_REDISPATCH_AFTER_SECONDS", 300)
+
+# --- hangfire dialect ----------------------------------------------------------------------
+# The same xRequestId (for the same serviceId) within this many seconds returns the first job.
+HANGFIRE_IDEMPOTENCY_WINDOW_SECONDS = env_int("HANGFIRE_IDEMPOTENCY_WINDOW_SECONDS", 86_400)
+# The retry policy of hangfire jobs unless their service registers its own ("retry").
+HANGFIRE_RETRY = {
+    "delays_seconds": [float(s) for s in os.environ.get("HANGFIRE_RETRY_DELAYS_SECONDS", "10,60,300,1800,7200").split(",") if s.strip()]
+}

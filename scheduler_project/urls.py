@@ -13,4 +13,5 @@ urlpatterns = [
     endpoint("api/schema", SpectacularAPIView.as_view(), name="schema"),
     endpoint("api/docs", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("api/v1/", include("api_app.v1.urls")),
+    path("api/hangfire/", include("api_app.hangfire.urls")),
 ]

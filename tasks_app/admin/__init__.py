@@ -2,4 +2,4 @@
 
 from __future__ import annotations
 
-from tasks_app.admin import jobs  # noqa: F401
+from tasks_app.admin import jobs, registry  # noqa: F401

@@ -12,6 +12,7 @@ from tasks_app.models.jobs import (
     MisfirePolicy,
     OverlapPolicy,
 )
+from tasks_app.models.registry import Service, ServiceRoute
 
 __all__ = [
     "Dialect",
@@ -22,4 +23,6 @@ __all__ = [
     "JobState",
     "MisfirePolicy",
     "OverlapPolicy",
+    "Service",
+    "ServiceRoute",
 ]
