@@ -30,7 +30,9 @@ def _identifier(data: dict[str, Any], field: str) -> int:
 
 
 def _text(data: dict[str, Any], field: str, *, header: bool = False) -> str:
-    value = data.get(field) or ""
+    value = data.get(field)
+    if value is None:
+        return ""
     if not isinstance(value, str):
         raise InvalidCallback("must be a string", field=field)
     if header and (len(value) > 255 or _HEADER_UNSAFE & set(value)):
@@ -132,12 +134,15 @@ class RegisteredCallback(Callback):
         return f"service {self.service_id}"
 
     def headers(self, service: Service, context: CallContext) -> dict[str, str]:
-        headers = {"Content-Type": "application/json", "X-Job-Id": str(context.job_id), "X-Execution-Id": str(context.execution_id)}
+        """The service's own headers (a token, say), then what belongs to this request: those
+        are not the service's to override."""
+        headers = {"Content-Type": "application/json", **service.headers}
+        headers |= {"X-Job-Id": str(context.job_id), "X-Execution-Id": str(context.execution_id)}
         if self.request_id:
             headers["X-Request-Id"] = self.request_id
         if self.client_ip:
             headers["X-Forwarded-For"] = self.client_ip
-        return {**headers, **service.headers}
+        return headers
 
     def request_arguments(self, registered: Registered, context: CallContext) -> dict[str, Any]:
         raise NotImplementedError

@@ -4,7 +4,7 @@ the admin) registers services through these functions; callbacks read the rows w
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import IntegrityError, transaction
 
@@ -15,6 +15,7 @@ from tasks_app.models import Service, ServiceRoute
 from tasks_app.retry import RetryPolicy
 
 ID_MAX = 2**31 - 1  # the wire's ids are int32
+Row = TypeVar("Row", Service, ServiceRoute)
 
 
 def _as_input(check: Callable[[], Any]) -> Any:
@@ -103,14 +104,18 @@ def create_service(*, service_id: int, base_url: str, **options: Any) -> Service
     return service
 
 
+def _update(instance: Row, changes: dict[str, Any], cleaners: dict[str, Callable[[Any], Any]], *, identity: str, instead: str) -> Row:
+    """Change some fields of a row; its ``identity`` field is what jobs name it by and stays."""
+    if identity in changes and changes[identity] != getattr(instance, identity):
+        raise InvalidInput(f"cannot be changed; {instead}", field=identity)
+    for name, value in clean_fields(changes, cleaners).items():
+        setattr(instance, name, value)
+    instance.save()
+    return instance
+
+
 def update_service(*, service: Service, **changes: Any) -> Service:
-    """Change some of a service's fields; its id is its identity and does not change."""
-    if "service_id" in changes and changes["service_id"] != service.service_id:
-        raise InvalidInput("cannot be changed; register a new service instead", field="service_id")
-    for name, value in clean_fields(changes, SERVICE_CLEANERS).items():
-        setattr(service, name, value)
-    service.save()
-    return service
+    return _update(service, changes, SERVICE_CLEANERS, identity="service_id", instead="register a new service instead")
 
 
 def delete_service(*, service: Service) -> None:
@@ -126,12 +131,7 @@ def create_route(*, service: Service, message_id: int, path: str, method: str = 
 
 
 def update_route(*, route: ServiceRoute, **changes: Any) -> ServiceRoute:
-    if "message_id" in changes and changes["message_id"] != route.message_id:
-        raise InvalidInput("cannot be changed; add a route for the other message instead", field="message_id")
-    for name, value in clean_fields(changes, ROUTE_CLEANERS).items():
-        setattr(route, name, value)
-    route.save()
-    return route
+    return _update(route, changes, ROUTE_CLEANERS, identity="message_id", instead="add a route for the other message instead")
 
 
 def delete_route(*, route: ServiceRoute) -> None:

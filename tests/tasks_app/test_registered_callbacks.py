@@ -97,6 +97,7 @@ def test_jobs_naming_unregistered_services_are_refused(data: dict, field: str) -
         ({"service_id": "2001"}, "service_id"),
         ({"message_id": None}, "message_id"),
         ({"data": 5}, "data"),
+        ({"data": 0}, "data"),
         ({"request_id": "a\r\nX-Evil: 1"}, "request_id"),
         ({"client_ip": ["1.2.3.4"]}, "client_ip"),
         ({"url": "http://x"}, "url"),
