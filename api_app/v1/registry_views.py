@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -29,10 +30,12 @@ class ServiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     lookup_value_regex = "-?[0-9]+"
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
+    @extend_schema(request=ServiceInputSerializer, responses={201: ServiceSerializer})
     def create(self, request: Request) -> Response:
         service = registry.create_service(**_parsed(ServiceInputSerializer, request))
         return Response(ServiceSerializer(service).data, status=status.HTTP_201_CREATED)
 
+    @extend_schema(request=ServiceInputSerializer, responses=ServiceSerializer)
     def partial_update(self, request: Request, service_id: str) -> Response:
         service = registry.update_service(service=self.get_object(), **_parsed(ServiceInputSerializer, request, partial=True))
         return Response(ServiceSerializer(service).data)
@@ -56,10 +59,12 @@ class RouteViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     def get_queryset(self) -> QuerySet[ServiceRoute]:
         return self.service().routes.select_related("service").order_by("message_id")
 
+    @extend_schema(request=RouteInputSerializer, responses={201: RouteSerializer})
     def create(self, request: Request, service_id: str) -> Response:
         route = registry.create_route(service=self.service(), **_parsed(RouteInputSerializer, request))
         return Response(RouteSerializer(route).data, status=status.HTTP_201_CREATED)
 
+    @extend_schema(request=RouteInputSerializer, responses=RouteSerializer)
     def partial_update(self, request: Request, service_id: str, message_id: str) -> Response:
         route = registry.update_route(route=self.get_object(), **_parsed(RouteInputSerializer, request, partial=True))
         return Response(RouteSerializer(route).data)
