@@ -221,3 +221,10 @@ CRONTAB_DEFAULT_MODULE = os.environ.get("CRONTAB_DEFAULT_MODULE", "default")
 # A single task's timestamp may be this many seconds in the past (it fires at once).
 CRONTAB_PAST_GRACE_SECONDS = env_int("CRONTAB_PAST_GRACE_SECONDS", 5)
 CRONTAB_MAX_TASKS_PER_REQUEST = env_int("CRONTAB_MAX_TASKS_PER_REQUEST", 1000)
+# --- hangfire dialect ----------------------------------------------------------------------
+# The same xRequestId (for the same serviceId) within this many seconds returns the first job.
+HANGFIRE_IDEMPOTENCY_WINDOW_SECONDS = env_int("HANGFIRE_IDEMPOTENCY_WINDOW_SECONDS", 86_400)
+# The retry policy of hangfire jobs unless their service registers its own ("retry").
+HANGFIRE_RETRY = {
+    "delays_seconds": [float(s) for s in os.environ.get("HANGFIRE_RETRY_DELAYS_SECONDS", "10,60,300,1800,7200").split(",") if s.strip()]
+}

@@ -17,4 +17,5 @@ urlpatterns = [
     path("", include("api_app.dispatch.urls")),
     path("api/queues/", include("api_app.queues.urls")),
     path("crontab/", include("api_app.crontab.urls")),
+    path("api/hangfire/", include("api_app.hangfire.urls")),
 ]

@@ -21,3 +21,11 @@ def make_job(*, url: str = "http://127.0.0.1:9/unused", trigger: dict[str, Any] 
         callback=callback,
         **options,
     )
+
+
+def make_service(*, service_id: int = 2001, base_url: str = "http://127.0.0.1:9", routes: dict[int, str] | None = None, **options: Any):
+    """A registered service, with a POST route per ``{message_id: path}``."""
+    service = services.registry.create_service(service_id=service_id, base_url=base_url, **options)
+    for message_id, path in (routes or {}).items():
+        services.registry.create_route(service=service, message_id=message_id, path=path)
+    return service

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from rest_framework.routers import SimpleRouter
 
+from api_app.v1.registry_views import RouteViewSet, ServiceViewSet
 from api_app.v1.views import ExecutionViewSet, JobViewSet
 
 
@@ -16,5 +17,7 @@ class OptionalSlashRouter(SimpleRouter):
 router = OptionalSlashRouter()
 router.register("jobs", JobViewSet, basename="job")
 router.register("executions", ExecutionViewSet, basename="execution")
+router.register("services", ServiceViewSet, basename="service")
+router.register(r"services/(?P<service_id>-?[0-9]+)/routes", RouteViewSet, basename="service-route")
 
 urlpatterns = router.urls

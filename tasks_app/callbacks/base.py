@@ -75,6 +75,10 @@ class Callback:
     def call(self, context: CallContext) -> Outcome:
         raise NotImplementedError
 
+    def check_references(self) -> None:
+        """Raise InvalidCallback when something the callback names (a registered service) does
+        not exist. Checked when a job is saved; a running attempt reports it as a failure."""
+
     @property
     def target(self) -> str:
         """Where the call goes (host:port), for per-target limits and the console."""

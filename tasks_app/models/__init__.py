@@ -13,6 +13,7 @@ from tasks_app.models.jobs import (
     OverlapPolicy,
 )
 from tasks_app.models.queues import QueueTask, QueueTaskEvent, QueueTaskEventKind, QueueTaskState
+from tasks_app.models.registry import Service, ServiceRoute
 
 __all__ = [
     "Dialect",
@@ -27,4 +28,6 @@ __all__ = [
     "QueueTaskEvent",
     "QueueTaskEventKind",
     "QueueTaskState",
+    "Service",
+    "ServiceRoute",
 ]

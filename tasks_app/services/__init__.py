@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tasks_app.services import hangfire, registry  # the hangfire dialect and the service registry
 from tasks_app.services.crontab import create_crontab_task, crontab_task_log, find_crontab_task, update_crontab_task
 from tasks_app.services.dispatch import add_dispatch_task, find_dispatch_task
 from tasks_app.services.executions import complete_pending, record_outcome, retry_execution, run_execution
@@ -39,6 +40,7 @@ __all__ = [
     "find_dispatch_task",
     "find_queue_task",
     "get_queue_task",
+    "hangfire",
     "held_leases",
     "next_due_at",
     "pause_job",
@@ -47,6 +49,7 @@ __all__ = [
     "receive_queue_task",
     "record_outcome",
     "recover_lost_executions",
+    "registry",
     "repair_ready_queues",
     "report_queue_task",
     "resume_job",

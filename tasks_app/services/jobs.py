@@ -53,7 +53,7 @@ def _clean(changes: dict[str, Any], now: datetime) -> dict[str, Any]:
         "namespace": lambda v: _label(v, field="namespace"),
         "name": lambda v: _label(v, field="name"),
         "trigger": lambda v: build_trigger(v, now=now).to_json(),
-        "callback": lambda v: build_callback(v).to_json(),
+        "callback": lambda v: build_callback(v, check_references=True).to_json(),
         "retry": lambda v: RetryPolicy.from_json(v).to_json(),
         "enabled": lambda v: bool(v),
         "priority": lambda v: _whole(v, field="priority", low=0, high=9),

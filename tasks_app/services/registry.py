@@ -1,0 +1,138 @@
+"""Writing the service registry: services and their transfer routes. Every caller (the v1 API,
+the admin) registers services through these functions; callbacks read the rows when they run."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from django.db import IntegrityError, transaction
+
+from tasks_app.callbacks.base import timeout_from
+from tasks_app.callbacks.http import METHODS, validate_headers, validate_url
+from tasks_app.exceptions import Conflict, InvalidCallback, InvalidInput, NotFound
+from tasks_app.models import Service, ServiceRoute
+from tasks_app.retry import RetryPolicy
+
+ID_MAX = 2**31 - 1  # the wire's ids are int32
+Row = TypeVar("Row", Service, ServiceRoute)
+
+
+def _as_input(check: Callable[[], Any]) -> Any:
+    """The callback validators name the field; here they are plain input errors."""
+    try:
+        return check()
+    except InvalidCallback as error:
+        raise InvalidInput(error.message, field=error.field) from None
+
+
+def _identifier(value: Any, *, field: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= ID_MAX:
+        raise InvalidInput(f"must be a whole number from 1 to {ID_MAX}", field=field)
+    return value
+
+
+def _path(value: Any, *, field: str, required: bool) -> str:
+    if value in (None, "") and not required:
+        return ""
+    if not isinstance(value, str) or not value.startswith("/") or len(value) > 500 or any(c.isspace() for c in value):
+        raise InvalidInput("must be a path starting with / (no spaces, at most 500 characters)", field=field)
+    return value
+
+
+def _retry(value: Any) -> dict[str, Any] | None:
+    return None if value is None else RetryPolicy.from_json(value).to_json()
+
+
+def _method(value: Any) -> str:
+    method = str(value or "").upper()
+    if method not in METHODS:
+        raise InvalidInput(f"must be one of {', '.join(METHODS)}", field="method")
+    return method
+
+
+SERVICE_CLEANERS: dict[str, Callable[[Any], Any]] = {
+    "service_id": lambda v: _identifier(v, field="service_id"),
+    "base_url": lambda v: _as_input(lambda: validate_url(v, field="base_url")),
+    "consumer_path": lambda v: _path(v, field="consumer_path", required=False),
+    "timeout_seconds": lambda v: _as_input(lambda: timeout_from({"timeout_seconds": v})),
+    "headers": lambda v: _as_input(lambda: validate_headers(v)),
+    "retry": _retry,
+}
+ROUTE_CLEANERS: dict[str, Callable[[Any], Any]] = {
+    "message_id": lambda v: _identifier(v, field="message_id"),
+    "method": _method,
+    "path": lambda v: _path(v, field="path", required=True),
+}
+
+
+def clean_fields(changes: dict[str, Any], cleaners: dict[str, Callable[[Any], Any]]) -> dict[str, Any]:
+    """Validate what a caller sets, naming the failing field (shared with the admin's forms)."""
+    unknown = sorted(set(changes) - set(cleaners))
+    if unknown:
+        raise InvalidInput(f"cannot be set: {', '.join(unknown)}", field=unknown[0])
+    return {name: cleaners[name](value) for name, value in changes.items()}
+
+
+def get_service(*, service_id: int) -> Service:
+    service = Service.objects.filter(service_id=service_id).first()
+    if service is None:
+        raise NotFound(f"service {service_id} is not registered", field="service_id")
+    return service
+
+
+def get_route(*, service: Service, message_id: int) -> ServiceRoute:
+    route = service.routes.filter(message_id=message_id).first()
+    if route is None:
+        raise NotFound(f"service {service.service_id} has no route for message {message_id}", field="message_id")
+    return route
+
+
+def _saved(instance: Service | ServiceRoute, conflict: str, field: str) -> None:
+    try:
+        with transaction.atomic():
+            instance.save()
+    except IntegrityError:
+        raise Conflict(conflict, field=field) from None
+
+
+def create_service(*, service_id: int, base_url: str, **options: Any) -> Service:
+    """Register a service; raises InvalidInput (naming the field) or Conflict."""
+    values = clean_fields({"service_id": service_id, "base_url": base_url, **options}, SERVICE_CLEANERS)
+    service = Service(**values)
+    _saved(service, f"service {service.service_id} is already registered", "service_id")
+    return service
+
+
+def _update(instance: Row, changes: dict[str, Any], cleaners: dict[str, Callable[[Any], Any]], *, identity: str, instead: str) -> Row:
+    """Change some fields of a row; its ``identity`` field is what jobs name it by and stays."""
+    if identity in changes and changes[identity] != getattr(instance, identity):
+        raise InvalidInput(f"cannot be changed; {instead}", field=identity)
+    for name, value in clean_fields(changes, cleaners).items():
+        setattr(instance, name, value)
+    instance.save()
+    return instance
+
+
+def update_service(*, service: Service, **changes: Any) -> Service:
+    return _update(service, changes, SERVICE_CLEANERS, identity="service_id", instead="register a new service instead")
+
+
+def delete_service(*, service: Service) -> None:
+    """Unregister a service and its routes. Its jobs that run later fail, permanently, naming it."""
+    service.delete()
+
+
+def create_route(*, service: Service, message_id: int, path: str, method: str = "POST") -> ServiceRoute:
+    values = clean_fields({"message_id": message_id, "path": path, "method": method}, ROUTE_CLEANERS)
+    route = ServiceRoute(service=service, **values)
+    _saved(route, f"service {service.service_id} already has a route for message {route.message_id}", "message_id")
+    return route
+
+
+def update_route(*, route: ServiceRoute, **changes: Any) -> ServiceRoute:
+    return _update(route, changes, ROUTE_CLEANERS, identity="message_id", instead="add a route for the other message instead")
+
+
+def delete_route(*, route: ServiceRoute) -> None:
+    route.delete()
