@@ -5,6 +5,7 @@ fires next; ``next_fire`` the one after an occurrence. All times are aware; zone
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
@@ -45,7 +46,7 @@ def _iso(moment: datetime | None) -> str | None:
 
 
 @dataclass(frozen=True)
-class Trigger:
+class Trigger(ABC):
     kind: ClassVar[str]
     fields: ClassVar[tuple[str, ...]] = ()
     time_zone: str
@@ -54,10 +55,11 @@ class Trigger:
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.time_zone)
 
+    @abstractmethod
     def upcoming(self, now: datetime, fired: int = 0) -> datetime | None:
         """The occurrence a job scheduled (or resumed) at ``now`` fires next, after ``fired``
         fires so far. A one-shot keeps its moment even when it is past: it fires late, once."""
-        raise NotImplementedError
+        ...
 
     def next_fire(self, previous: datetime, fired: int) -> datetime | None:
         """The occurrence after ``previous``, the ``fired``-th occurrence so far."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
@@ -58,7 +59,7 @@ def reject_unknown(data: dict[str, Any], allowed: set[str]) -> None:
         raise InvalidCallback(f"unknown field(s): {', '.join(unknown)}", field=unknown[0])
 
 
-class Callback:
+class Callback(ABC):
     """One callback kind. Subclasses are dataclasses that validate in ``from_json`` and make
     exactly one attempt in ``call``; they never raise for a failed call, they return it."""
 
@@ -66,18 +67,20 @@ class Callback:
     timeout_seconds: float
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Callback:
-        raise NotImplementedError
+    @abstractmethod
+    def from_json(cls, data: dict[str, Any]) -> Callback: ...
 
-    def to_json(self) -> dict[str, Any]:
-        raise NotImplementedError
+    @abstractmethod
+    def to_json(self) -> dict[str, Any]: ...
 
-    def call(self, context: CallContext) -> Outcome:
-        raise NotImplementedError
+    @abstractmethod
+    def call(self, context: CallContext) -> Outcome: ...
 
     def check_references(self) -> None:
         """Raise InvalidCallback when something the callback names (a registered service) does
-        not exist. Checked when a job is saved; a running attempt reports it as a failure."""
+        not exist. Checked when a job is saved; a running attempt reports it as a failure.
+        Most kinds name nothing registered: nothing to check."""
+        return None
 
     @property
     def target(self) -> str:

@@ -6,6 +6,7 @@ service or route gone by then is a permanent failure, not something a retry can 
 from __future__ import annotations
 
 import json
+from abc import abstractmethod
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, ClassVar
@@ -144,8 +145,8 @@ class RegisteredCallback(Callback):
             headers["X-Forwarded-For"] = self.client_ip
         return headers
 
-    def request_arguments(self, registered: Registered, context: CallContext) -> dict[str, Any]:
-        raise NotImplementedError
+    @abstractmethod
+    def request_arguments(self, registered: Registered, context: CallContext) -> dict[str, Any]: ...
 
     def call(self, context: CallContext) -> Outcome:
         registered = self.registered
