@@ -10,15 +10,21 @@ from scheduler_project.celery import app
 from tasks_app import redis as platform_redis
 from tasks_app import services
 from tasks_app.models import Execution, Job
+from tasks_app.services.task_results import EXECUTE_TASK, TaskRecord
 
 HEARTBEAT_EVERY_SECONDS = 5.0
 # Celery on Redis serves priority 0 first; a job's priority 9 is the most urgent.
 TOP_PRIORITY = 9
 
 
-@shared_task(bind=True, name="tasks_app.tasks.execute")
+# ignore_result: the service writes this task's TaskResult itself, once, in the transaction that
+# records the attempt (Celery's backend would write STARTED and SUCCESS, two more transactions).
+@shared_task(bind=True, name=EXECUTE_TASK, ignore_result=True)
 def execute(self: Task, execution_id: int) -> dict[str, Any]:
-    return services.run_execution(execution_id=execution_id, task_id=self.request.id or "")
+    request = self.request
+    args = request.argsrepr or repr(list(request.args or ()))
+    task = TaskRecord(request.id or "", self.name, args, request.kwargsrepr or "{}", request.hostname)
+    return services.run_execution(execution_id=execution_id, task=task)
 
 
 @shared_task(name="tasks_app.tasks.fire_job")

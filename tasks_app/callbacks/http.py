@@ -4,6 +4,7 @@ regexp that the response body must match for the call to count as a success."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import threading
 from collections.abc import Callable
@@ -24,10 +25,37 @@ RETRY_AFTER_STATUSES = (429, 503)
 _sessions = threading.local()
 
 
+class CallbackSession(requests.Session):
+    """A pooled session (connections to each host are reused) that reads the proxy and CA
+    environment once per origin: requests re-reads it, and ~/.netrc, on every request, which
+    cost more than the rest of a call to a fast receiver. netrc is not consulted: a callback
+    carries its own credentials in its headers."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.trust_env = False
+        self.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+        self._proxies: dict[str, dict[str, str]] = {}
+
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        if kwargs.get("proxies") is None:
+            kwargs["proxies"] = self._proxies_for(str(url))
+        return super().request(method, url, *args, **kwargs)
+
+    def _proxies_for(self, url: str) -> dict[str, str]:
+        parts = urlsplit(url)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        if origin not in self._proxies:
+            if len(self._proxies) > 1000:
+                self._proxies.clear()
+            self._proxies[origin] = requests.utils.get_environ_proxies(origin)
+        return self._proxies[origin]
+
+
 def session() -> requests.Session:
-    """One pooled session per worker thread: connections to each host are reused."""
+    """One session per worker thread (requests' sessions are not made for sharing)."""
     if not hasattr(_sessions, "session"):
-        _sessions.session = requests.Session()
+        _sessions.session = CallbackSession()
     return _sessions.session  # type: ignore[no-any-return]
 
 
@@ -155,6 +183,12 @@ class HttpCallback(Callback):
         return send_http(self.request_arguments(context), timeout=self.timeout_seconds, success_regexp=self.success_regexp)
 
 
+def _text(response: requests.Response) -> str:
+    """The body as text. Without a charset requests guesses one from the bytes (slow, and wrong
+    for JSON, which is UTF-8): we read UTF-8 then."""
+    return response.content.decode(response.encoding or "utf-8", errors="replace")
+
+
 # Judges a successful (2xx) response by its whole body, before the body is truncated for storage.
 BodyJudge = Callable[[str, Outcome], Outcome]
 
@@ -170,7 +204,7 @@ def send_http(arguments: dict[str, Any], *, timeout: float, success_regexp: str 
         response = session().request(timeout=timeout, **arguments)
     except requests.RequestException as error:
         return Outcome(succeeded=False, request=summary, error=f"{type(error).__name__}: {error}")
-    body = response.text
+    body = _text(response)
     ok = 200 <= response.status_code < 300
     problem = "" if ok else f"HTTP {response.status_code}"
     if ok and success_regexp and not re.search(success_regexp, body):

@@ -1,9 +1,17 @@
-"""Running one attempt: claim it (queued -> running), call its callback, record the outcome, and
-queue the retry its job's policy allows. Retries wait in the database, never in the broker."""
+"""Running attempts: claim one (queued -> running), call its callback, record the outcome with its
+TaskResult, and queue the retry its job's policy allows. Retries wait in the database, never in
+the broker.
+
+A worker running many attempts at once (threads, gevent) claims and records them in batches:
+attempts that start together are claimed by one SELECT and one UPDATE, outcomes that arrive
+together are written in one transaction (see group_commit). Each task still waits for its own
+writes, so it is acknowledged only once they are committed."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -12,48 +20,83 @@ from django.db import transaction
 from django.utils import timezone
 
 from tasks_app import redis as platform_redis
-from tasks_app.callbacks import Callback, CallContext, Outcome, build_callback
+from tasks_app.callbacks import Callback, CallContext, Outcome
 from tasks_app.exceptions import InvalidInput, NotFound
 from tasks_app.models import Execution, ExecutionReason, ExecutionStatus, Job
 from tasks_app.retry import RetryPolicy
+from tasks_app.services import rows
+from tasks_app.services.claims import ClaimRequest, claim_many
 from tasks_app.services.firing import release_held_attempt
+from tasks_app.services.group_commit import GroupCommit
+from tasks_app.services.task_results import TaskRecord, store_task_results, task_result
 
 logger = logging.getLogger(__name__)
+# What an attempt's outcome writes on its Execution (the task id too: the claim leaves it out).
+OUTCOME_FIELDS = [
+    "status", "finished_at", "awaiting_report", "request", "response_status", "response_headers", "response_body", "error", "task_id",
+]  # fmt: skip
 
 
-def _claim(execution_id: int, task_id: str) -> tuple[Execution, Callback] | None:
-    """Move a queued execution to running; None when it is not queued (a duplicate message,
-    or one that another worker already took)."""
-    execution = Execution.objects.select_related("job").filter(pk=execution_id).first()
-    if execution is None or execution.status != ExecutionStatus.QUEUED or execution.job is None:
-        return None
-    callback = build_callback(execution.job.callback)
+@dataclass(frozen=True)
+class _Record:
+    execution: Execution
+    outcome: Outcome
+    task: TaskRecord
+
+
+def _record_many(records: Sequence[_Record]) -> list[None]:
+    """Outcomes that end together: one transaction, one round trip of UPDATEs, one INSERT of
+    TaskResults. A pending outcome goes through record_outcome (its rules are its own)."""
     now = timezone.now()
-    deadline = now + timedelta(seconds=callback.timeout_seconds + settings.EXECUTION_RECOVERY_GRACE_SECONDS)
-    claimed = Execution.objects.filter(pk=execution_id, status=ExecutionStatus.QUEUED).update(
-        status=ExecutionStatus.RUNNING, started_at=now, deadline_at=deadline, task_id=task_id
-    )
-    if not claimed:
-        return None
-    execution.status, execution.started_at, execution.deadline_at, execution.task_id = (
-        ExecutionStatus.RUNNING, now, deadline, task_id,
-    )  # fmt: skip
-    return execution, callback
+    with transaction.atomic():
+        for record in records:
+            if record.outcome.pending:
+                record_outcome(execution=record.execution, outcome=record.outcome, task=record.task, now=now)
+        _write_outcomes([r for r in records if not r.outcome.pending], now)
+    return [None] * len(records)
 
 
-def run_execution(*, execution_id: int, task_id: str = "") -> dict[str, Any]:
-    """Make one attempt; the summary returned is what django-celery-results stores."""
-    claimed = _claim(execution_id, task_id)
+def _write_outcomes(records: Sequence[_Record], now: datetime) -> None:
+    if not records:
+        return
+    for record in records:
+        _apply(record.execution, record.outcome, now)
+    rows.update_each([r.execution for r in records], OUTCOME_FIELDS)
+    store_task_results([task_result(r.task, _summary(r.execution, r.outcome), started_at=r.execution.started_at) for r in records])
+    for record in records:
+        _follow_up(record.execution, record.outcome, now)
+
+
+# Each worker process batches the claims and the records of the attempts its threads run.
+_claim = GroupCommit(claim_many)
+_record = GroupCommit(_record_many)
+
+
+def run_execution(*, execution_id: int, task_id: str = "", task: TaskRecord | None = None) -> dict[str, Any]:
+    """Make one attempt. ``task`` (the Celery task running it) gets its TaskResult written with
+    the outcome, in one transaction; the summary returned is that TaskResult's result."""
+    task = task or TaskRecord(task_id)
+    claimed = _claim(ClaimRequest(execution_id, task.task_id))
     if claimed is None:
-        return {"execution": execution_id, "status": "not-queued"}
+        summary = {"execution": execution_id, "status": "not-queued"}
+        store_task_results([task_result(task, summary, started_at=None)], replace=False)
+        return summary
     execution, callback = claimed
+    outcome = _call(execution, callback)
+    _record(_Record(execution, outcome, task))
+    return _summary(execution, outcome)
+
+
+def _call(execution: Execution, callback: Callback) -> Outcome:
     context = CallContext(execution.pk, execution.job_id or 0, execution.attempt, execution.scheduled_for)
     try:
-        outcome = callback.call(context)
+        return callback.call(context)
     except Exception as error:  # a bug in a callback kind must still end the attempt
         logger.exception("callback of %s raised", execution)
-        outcome = Outcome(succeeded=False, request={}, error=f"{type(error).__name__}: {error}", retryable=False)
-    record_outcome(execution=execution, outcome=outcome)
+        return Outcome(succeeded=False, request={}, error=f"{type(error).__name__}: {error}", retryable=False)
+
+
+def _summary(execution: Execution, outcome: Outcome) -> dict[str, Any]:
     return {"execution": execution.pk, "status": execution.status, "response_status": outcome.response_status}
 
 
@@ -81,14 +124,24 @@ def _await_report(execution: Execution, outcome: Outcome, now: datetime) -> None
 
 
 @transaction.atomic
-def record_outcome(*, execution: Execution, outcome: Outcome, now: datetime | None = None) -> None:
-    """Write an attempt's outcome, and its retry when the policy allows one. A pending outcome
-    keeps the attempt running, awaiting the callee's report until its deadline."""
+def record_outcome(*, execution: Execution, outcome: Outcome, now: datetime | None = None, task: TaskRecord | None = None) -> None:
+    """Write an attempt's outcome, its TaskResult when ``task`` is given, and its retry when the
+    policy allows one. A pending outcome keeps the attempt running, awaiting the callee's report
+    until its deadline."""
     now = now or timezone.now()
+    if task is not None:
+        execution.task_id = task.task_id
+        store_task_results([task_result(task, _summary(execution, outcome), started_at=execution.started_at)])
     if outcome.pending and _reported_already(execution):
         details = {"request": outcome.request, "response_status": outcome.response_status, "response_headers": outcome.response_headers}
-        Execution.objects.filter(pk=execution.pk).update(**details)
+        Execution.objects.filter(pk=execution.pk).update(**details, task_id=execution.task_id)
         return
+    _apply(execution, outcome, now)
+    execution.save(update_fields=[*OUTCOME_FIELDS, "deadline_at"])
+    _follow_up(execution, outcome, now)
+
+
+def _apply(execution: Execution, outcome: Outcome, now: datetime) -> None:
     if outcome.pending:
         _await_report(execution, outcome, now)
     else:
@@ -100,12 +153,10 @@ def record_outcome(*, execution: Execution, outcome: Outcome, now: datetime | No
     execution.response_headers = outcome.response_headers
     execution.response_body = outcome.response_body
     execution.error = outcome.error
-    execution.save(
-        update_fields=[
-            "status", "finished_at", "awaiting_report", "deadline_at", "request",
-            "response_status", "response_headers", "response_body", "error",
-        ]
-    )  # fmt: skip
+
+
+def _follow_up(execution: Execution, outcome: Outcome, now: datetime) -> None:
+    """What ends with an attempt: the attempt held behind it, and its retry."""
     if not outcome.pending:
         release_held_attempt(execution)
     delay = _retry_delay(execution.job, execution, outcome) if execution.job else None

@@ -1,0 +1,103 @@
+"""Claiming attempts: queued -> running, before the callback is called.
+
+A batch (the attempts a worker's threads start together, see group_commit) is one SELECT of the
+executions with their jobs' callbacks and one conditional UPDATE, so a duplicate message, or a
+message another worker already took, claims nothing. The running row carries its deadline: an
+attempt whose worker died is queued again once it passes (firing.recover_lost_executions).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS, transaction
+from django.db.models import Model
+from django.utils import timezone
+
+from tasks_app.callbacks import Callback, build_callback
+from tasks_app.exceptions import InvalidInput
+from tasks_app.models import Execution, ExecutionStatus, Job
+from tasks_app.services import rows
+
+# What a claim reads; the rest of the row (and of its job) loads if something uses it.
+EXECUTION_FIELDS = ["id", "job_id", "scheduled_for", "attempt", "reason", "priority", "due_at"]
+JOB_FIELDS = ["callback", "retry", "overlap_policy"]
+
+Claimed = tuple[Execution, Callback]
+M = TypeVar("M", bound=Model)
+
+
+@dataclass(frozen=True)
+class ClaimRequest:
+    execution_id: int
+    task_id: str
+
+
+def claim_many(requests: Sequence[ClaimRequest]) -> list[Claimed | Exception | None]:
+    """One result per request: the claimed execution and its callback; None when it is not
+    queued (or appears twice in the batch); an exception when its stored callback is invalid."""
+    now = timezone.now()
+    queued = {row[0]: row for row in _select_queued({r.execution_id for r in requests})}
+    results: list[Claimed | Exception | None] = []
+    for request in requests:
+        row = queued.pop(request.execution_id, None)
+        results.append(None if row is None else _prepare(row, request.task_id, now))
+    won = _mark_running([result[0] for result in results if isinstance(result, tuple)], now)
+    return [result if not isinstance(result, tuple) or result[0].pk in won else None for result in results]
+
+
+def _select_queued(ids: set[int]) -> list[list[Any]]:
+    fields = [rows.field(Execution, n) for n in EXECUTION_FIELDS] + [rows.field(Job, n) for n in JOB_FIELDS]
+    columns = [f"{'e' if f.model is Execution else 'j'}.{rows.quote(f.column)}" for f in fields]
+    sql = (
+        f"SELECT {', '.join(columns)} FROM {rows.quote(Execution._meta.db_table)} e "
+        f"JOIN {rows.quote(Job._meta.db_table)} j ON j.id = e.job_id WHERE e.id IN ({rows.placeholders(len(ids))}) AND e.status = %s"
+    )
+    return rows.select(sql, [*ids, ExecutionStatus.QUEUED], fields)
+
+
+def _prepare(row: list[Any], task_id: str, now: datetime) -> Claimed | Exception:
+    split = len(EXECUTION_FIELDS)
+    execution = _partial(Execution, dict(zip(EXECUTION_FIELDS, row[:split], strict=True)) | {"status": ExecutionStatus.QUEUED})
+    execution.job = _partial(Job, dict(zip(JOB_FIELDS, row[split:], strict=True)) | {"id": execution.job_id})
+    try:
+        callback = build_callback(execution.job.callback)
+    except InvalidInput as error:  # stored before a validation rule changed: fails this one alone
+        return error
+    execution.status, execution.started_at, execution.task_id = ExecutionStatus.RUNNING, now, task_id
+    execution.deadline_at = now + timedelta(seconds=callback.timeout_seconds + settings.EXECUTION_RECOVERY_GRACE_SECONDS)
+    return execution, callback
+
+
+def _partial(model: type[M], values: dict[str, Any]) -> M:
+    """An instance loaded with some fields; the others are deferred (loaded on first use)."""
+    names = [f.attname for f in model._meta.concrete_fields if f.attname in values]
+    return model.from_db(DEFAULT_DB_ALIAS, names, [values[name] for name in names])
+
+
+def _mark_running(executions: list[Execution], now: datetime) -> set[int]:
+    """The ids that moved from queued to running: one UPDATE per distinct deadline (usually one).
+    The task id is written with the outcome; ``started_at`` (this batch's moment) tells our rows
+    from those of a worker that claimed some of them between our SELECT and UPDATE."""
+    if not executions:
+        return set()
+    by_deadline: dict[datetime, list[int]] = {}
+    for execution in executions:
+        by_deadline.setdefault(execution.deadline_at, []).append(execution.pk)  # type: ignore[arg-type]
+    with transaction.atomic():
+        moved = sum(_move_to_running(ids, now, deadline) for deadline, ids in by_deadline.items())
+    ids = [e.pk for e in executions]
+    if moved == len(ids):
+        return set(ids)
+    return set(Execution.objects.filter(pk__in=ids, status=ExecutionStatus.RUNNING, started_at=now).values_list("pk", flat=True))
+
+
+def _move_to_running(ids: list[int], now: datetime, deadline: datetime) -> int:
+    table, at = rows.quote(Execution._meta.db_table), rows.placeholders(len(ids))
+    started, until = rows.prep(rows.field(Execution, "started_at"), now), rows.prep(rows.field(Execution, "deadline_at"), deadline)
+    sql = f"UPDATE {table} SET status = %s, started_at = %s, deadline_at = %s WHERE id IN ({at}) AND status = %s"
+    return rows.execute(sql, [ExecutionStatus.RUNNING, started, until, *ids, ExecutionStatus.QUEUED])
