@@ -45,6 +45,14 @@ proto: install
 		--grpc_python_out=api_app/grpc/generated api_app/grpc/standard.proto
 	sed -i 's/^import standard_pb2 as/from . import standard_pb2 as/' api_app/grpc/generated/standard_pb2_grpc.py
 
+# Our execution path against stock Celery doing requests.post (see bench/execution.py). The
+# receiver is Debian's nginx, its ceiling measured with wrk: both are installed when missing.
+bench-execution: install
+	command -v nginx >/dev/null && command -v wrk >/dev/null || \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light wrk >/dev/null)
+	$(PY) manage.py ensure_redis
+	$(PY) bench/execution.py $(BENCH_ARGS)
+
 bench-queues: install
 	$(PY) manage.py ensure_redis
 	$(PY) bench/queues.py $(BENCH_ARGS)
