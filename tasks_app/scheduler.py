@@ -36,7 +36,6 @@ class JobScheduler(DatabaseScheduler):
     _last_recovery = 0.0
     _last_heartbeat = 0.0
     _next_stock_tick = 0.0
-    _stock_interval = 0.0
     _stock_due = 0.0
 
     def enabled_models_qs(self) -> QuerySet[PeriodicTask]:
@@ -46,13 +45,14 @@ class JobScheduler(DatabaseScheduler):
         return PeriodicTask.objects.filter(enabled=True).exclude(task=FIRE_JOB_TASK)
 
     def _stock_tick(self) -> float:
-        """Beat's own entries are minute-scale housekeeping: look at them once a second."""
+        """Beat's own entries are housekeeping at second scale or slower: look at them once a
+        second. Returns how long until the next look (never 0 while an entry waits for it, or
+        the loop would spin until then)."""
         now = time.monotonic()
         if now >= self._next_stock_tick:
-            self._stock_interval = super().tick()
+            self._stock_due = now + super().tick()
             self._next_stock_tick = now + 1.0
-            self._stock_due = now + self._stock_interval
-        return max(0.0, self._stock_due - now)
+        return max(0.0, max(self._stock_due, self._next_stock_tick) - now)
 
     def tick(self, *args: Any, **kwargs: Any) -> float:
         stock_interval = self._stock_tick()
