@@ -105,7 +105,7 @@ class Bench:
             sys.executable, "-m", "celery", "-A", app, "worker", "-P", pool, "-c", str(concurrency), "-n", hostname,
             "-Q", os.environ["CELERY_QUEUE"], "-l", "warning", "--without-gossip", "--without-mingle",
         ]  # fmt: skip
-        process = Process(name, arguments, self.work_dir, env=os.environ | (env or {}))
+        process = Process(name, self.profiled(name, arguments), self.work_dir, env=os.environ | (env or {}))
         self.started.append(process)
         control = self.app.control if app == "scheduler_project" else self.publisher.control
         wait_for(lambda: control.ping(destination=[hostname], timeout=0.5), timeout=60, message=f"{name} to answer")
@@ -119,10 +119,19 @@ class Bench:
             sys.executable, "-m", "celery", "-A", "scheduler_project", "beat", "-S", "tasks_app.scheduler:JobScheduler",
             "-s", str(self.work_dir / "beat-schedule"), "-l", "warning",
         ]  # fmt: skip
-        process = Process("beat", arguments, self.work_dir)
+        process = Process("beat", self.profiled("beat", arguments), self.work_dir)
         self.started.append(process)
         wait_for(lambda: platform_redis.last_heartbeat("beat"), timeout=60, message="beat to tick")
         return process
+
+    def profiled(self, name: str, arguments: list[str]) -> list[str]:
+        """With --profile S: the process runs under py-spy (pip install py-spy), which samples
+        the threads holding the GIL for its first S seconds into <logs>/<name>.pyspy."""
+        if not self.args.profile:
+            return arguments
+        output = str(self.work_dir / f"{name}.pyspy")
+        sampler = ["py-spy", "record", "--gil", "--subprocesses", "-r", "200", "-d", str(self.args.profile), "-f", "raw", "-o", output]
+        return [*sampler, "--", *arguments]
 
     # --- ours -----------------------------------------------------------------------------
     def seed(self, n: int) -> tuple[int, int]:
@@ -322,6 +331,7 @@ def parse_arguments() -> argparse.Namespace:
     parser.add_argument("--redis-db", type=int, default=11)
     parser.add_argument("--queue", default="bench-execution")
     parser.add_argument("--purge-rows", type=int, default=1_000_000, help="old rows to purge while the API is measured (0: skip)")
+    parser.add_argument("--profile", type=int, default=0, help="sample workers and beat with py-spy for this many seconds")
     return parser.parse_args()
 
 

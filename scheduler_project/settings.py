@@ -187,6 +187,10 @@ EXECUTION_RECOVERY_GRACE_SECONDS = env_int("EXECUTION_RECOVERY_GRACE_SECONDS", 6
 # How far ahead the scheduler claims occurrences, and the most it claims in one step.
 SCHEDULER_BATCH_SIZE = env_int("SCHEDULER_BATCH_SIZE", 500)
 SCHEDULER_MAX_SLEEP_SECONDS = float(os.environ.get("SCHEDULER_MAX_SLEEP_SECONDS", "1.0"))
+# Executions due together are sent to the workers in messages of up to this many.
+EXECUTION_MESSAGE_SIZE = env_int("EXECUTION_MESSAGE_SIZE", 32)
+# Threads of each worker process that run the attempts of such a message side by side.
+WORKER_CALLBACK_THREADS = env_int("WORKER_CALLBACK_THREADS", 32)
 # Heartbeats older than this mark a worker or beat as down in /healthz.
 HEARTBEAT_TTL_SECONDS = env_int("HEARTBEAT_TTL_SECONDS", 30)
 # A queued message not taken by any worker for this long is sent again (the broker lost it).

@@ -22,7 +22,7 @@ from django_celery_beat.schedulers import DatabaseScheduler
 from tasks_app import clock, services
 from tasks_app import redis as platform_redis
 from tasks_app.schedules import FIRE_JOB_TASK
-from tasks_app.tasks import send_execution
+from tasks_app.tasks import send_executions
 
 logger = logging.getLogger(__name__)
 RECOVERY_EVERY_SECONDS = 5.0
@@ -72,7 +72,7 @@ class JobScheduler(DatabaseScheduler):
         for _ in range(MAX_ROUNDS_PER_TICK):
             claimed = services.claim_due_occurrences()
             with self.app.producer_or_acquire() as producer:
-                sent = services.dispatch_due_executions(send=lambda execution: send_execution(execution, producer))
+                sent = services.dispatch_due_executions(send=lambda group: send_executions(group, producer))
             if claimed < settings.SCHEDULER_BATCH_SIZE and sent < settings.SCHEDULER_BATCH_SIZE:
                 return
 

@@ -34,8 +34,23 @@ def fire_job(job_id: int) -> int | None:
     return services.trigger_job(job=job).pk if job else None
 
 
-def send_execution(execution: Execution, producer: Any = None) -> None:
-    execute.apply_async(args=[execution.pk], priority=TOP_PRIORITY - execution.priority, producer=producer)
+@shared_task(bind=True, name="tasks_app.tasks.execute_many", ignore_result=True)
+def execute_many(self: Task, execution_ids: list[int]) -> list[dict[str, Any]]:
+    """Several attempts due together, run side by side on the worker's callback threads. Each
+    gets its own TaskResult, named as if ``execute`` had run it, under the id
+    ``<this task's id>:<execution id>``."""
+    request = self.request
+    tasks = [TaskRecord(f"{request.id}:{pk}", EXECUTE_TASK, repr([pk]), "{}", request.hostname) for pk in execution_ids]
+    return services.run_executions(execution_ids=execution_ids, tasks=tasks)
+
+
+def send_executions(executions: list[Execution], producer: Any = None) -> None:
+    """One message for the group (the dispatcher groups executions of one priority)."""
+    options = {"priority": TOP_PRIORITY - executions[0].priority, "producer": producer}
+    if len(executions) == 1:
+        execute.apply_async(args=[executions[0].pk], **options)
+    else:
+        execute_many.apply_async(args=[[execution.pk for execution in executions]], **options)
 
 
 class WorkerHeartbeat(bootsteps.StartStopStep):

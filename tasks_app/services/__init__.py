@@ -5,7 +5,7 @@ from __future__ import annotations
 from tasks_app.services import hangfire, registry  # the hangfire dialect and the service registry
 from tasks_app.services.crontab import create_crontab_task, crontab_task_log, find_crontab_task, update_crontab_task
 from tasks_app.services.dispatch import add_dispatch_task, find_dispatch_task
-from tasks_app.services.executions import complete_pending, record_outcome, retry_execution, run_execution
+from tasks_app.services.executions import complete_pending, record_outcome, retry_execution, run_execution, run_executions
 from tasks_app.services.firing import claim_due_occurrences, dispatch_due_executions, next_due_at, recover_lost_executions
 from tasks_app.services.jobs import create_job, delete_job, pause_job, resume_job, trigger_job, update_job
 from tasks_app.services.queues import (
@@ -56,6 +56,7 @@ __all__ = [
     "retry_execution",
     "return_queue_tasks",
     "run_execution",
+    "run_executions",
     "sweep_queue_tasks",
     "trigger_job",
     "update_crontab_task",

@@ -10,13 +10,15 @@ writes, so it is acknowledged only once they are committed."""
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import close_old_connections, transaction
 from django.utils import timezone
 
 from tasks_app import redis as platform_redis
@@ -85,6 +87,31 @@ def run_execution(*, execution_id: int, task_id: str = "", task: TaskRecord | No
     outcome = _call(execution, callback)
     _record(_Record(execution, outcome, task))
     return _summary(execution, outcome)
+
+
+def run_executions(*, execution_ids: list[int], tasks: list[TaskRecord]) -> list[dict[str, Any]]:
+    """Several attempts side by side, each on a callback thread of this worker process, claimed
+    and recorded in shared batches (group commit). Returns when all have ended."""
+    threads = _callback_threads()
+    futures = [threads.submit(_run_on_callback_thread, pk, task) for pk, task in zip(execution_ids, tasks, strict=True)]
+    return [future.result() for future in futures]
+
+
+def _run_on_callback_thread(execution_id: int, task: TaskRecord) -> dict[str, Any]:
+    # These threads are not Celery's: nothing else drops a connection the database broke.
+    close_old_connections()
+    return run_execution(execution_id=execution_id, task=task)
+
+
+_threads: tuple[int, ThreadPoolExecutor] | None = None
+
+
+def _callback_threads() -> ThreadPoolExecutor:
+    """The process's callback threads, made on first use (so after a prefork pool forked)."""
+    global _threads
+    if _threads is None or _threads[0] != os.getpid():
+        _threads = (os.getpid(), ThreadPoolExecutor(settings.WORKER_CALLBACK_THREADS, thread_name_prefix="callback"))
+    return _threads[1]
 
 
 def _call(execution: Execution, callback: Callback) -> Outcome:

@@ -2,8 +2,9 @@
 
 1. ``claim_due_occurrences``: lock due jobs (SKIP LOCKED), write an Execution per occurrence
    (unique per job, occurrence and attempt), advance each job's ``next_fire_at``.
-2. ``dispatch_due_executions``: lock queued, undispatched executions that are due, send each to
-   the broker and mark it dispatched, in that transaction: two beats never send the same one.
+2. ``dispatch_due_executions``: lock queued, undispatched executions that are due, send them to
+   the broker (grouped into messages) and mark them dispatched, in that transaction: two beats
+   never send the same one.
 3. ``recover_lost_executions``: re-queue attempts whose worker died, and re-send messages the
    broker lost, so nothing stays queued or running forever.
 
@@ -135,11 +136,14 @@ def claim_due_occurrences(*, now: datetime | None = None, limit: int | None = No
     return len(executions)
 
 
-Sender = Callable[[Execution], None]
+# Publishes one broker message carrying the executions given (all of one priority).
+Sender = Callable[[list[Execution]], None]
 
 
 def dispatch_due_executions(*, send: Sender, now: datetime | None = None, limit: int | None = None) -> int:
-    """Step 2; ``send`` publishes one execution to the broker. Returns how many were sent."""
+    """Step 2. Executions due together travel together: up to EXECUTION_MESSAGE_SIZE of one
+    priority per message, so a burst costs the broker and the worker one message per group,
+    not one per execution. Returns how many executions were sent."""
     now = now or clock.now()
     with transaction.atomic():
         due = list(
@@ -148,10 +152,21 @@ def dispatch_due_executions(*, send: Sender, now: datetime | None = None, limit:
             .order_by("due_at")
             .only("id", "priority", "due_at")[: limit or settings.SCHEDULER_BATCH_SIZE]
         )
-        for execution in due:
-            send(execution)
+        for group in message_groups(due, settings.EXECUTION_MESSAGE_SIZE):
+            send(group)
         Execution.objects.filter(pk__in=[e.pk for e in due]).update(dispatched_at=now)
     return len(due)
+
+
+def message_groups(executions: list[Execution], size: int) -> Iterable[list[Execution]]:
+    """Chunks of at most ``size`` executions of one priority, the most urgent first."""
+    by_priority: dict[int, list[Execution]] = {}
+    for execution in executions:
+        by_priority.setdefault(execution.priority, []).append(execution)
+    for priority in sorted(by_priority, reverse=True):
+        group = by_priority[priority]
+        for start in range(0, len(group), size):
+            yield group[start : start + size]
 
 
 def _fail_unreported(attempts: QuerySet[Execution], now: datetime) -> int:

@@ -46,8 +46,8 @@ def test_dispatch_sends_each_due_execution_once() -> None:
     make_job(trigger={"kind": "delay", "seconds": 3600})
     services.claim_due_occurrences()
     sent: list[Execution] = []
-    assert services.dispatch_due_executions(send=sent.append) == 1
-    assert services.dispatch_due_executions(send=sent.append) == 0
+    assert services.dispatch_due_executions(send=sent.extend) == 1
+    assert services.dispatch_due_executions(send=sent.extend) == 0
     assert len(sent) == 1 and Execution.objects.get(pk=sent[0].pk).dispatched_at is not None
 
 
@@ -93,13 +93,13 @@ def test_failed_attempt_queues_a_retry_in_the_database(httpserver) -> None:
     job = make_job(url=httpserver.url_for("/fail"), retry={"delays_seconds": [30]})
     services.claim_due_occurrences()
     sent: list[Execution] = []
-    services.dispatch_due_executions(send=sent.append)
+    services.dispatch_due_executions(send=sent.extend)
     services.run_execution(execution_id=sent[0].pk, task_id="t-1")
     first, retry = Execution.objects.filter(job=job).order_by("attempt")
     assert first.status == "failed" and first.response_status == 500 and first.task_id == "t-1"
     assert retry.attempt == 2 and retry.reason == "retry" and retry.status == "queued"
     assert retry.due_at >= timezone.now() + timedelta(seconds=25)
-    assert services.dispatch_due_executions(send=sent.append) == 0  # not due yet
+    assert services.dispatch_due_executions(send=sent.extend) == 0  # not due yet
 
 
 def test_duplicate_message_runs_the_attempt_once(httpserver) -> None:
@@ -154,3 +154,15 @@ def test_overlap_policies(policy: str, statuses: list[str]) -> None:
         services.run_execution(execution_id=rows[0].pk)  # fails (nothing listens) and ends
         rows[1].refresh_from_db()
         assert rows[1].due_at < HELD
+
+
+def test_dispatch_groups_due_executions_into_messages_by_priority(settings) -> None:
+    settings.EXECUTION_MESSAGE_SIZE = 2
+    for _ in range(5):
+        make_job()
+    urgent = make_job(priority=9)
+    services.claim_due_occurrences()
+    messages: list[list[Execution]] = []
+    assert services.dispatch_due_executions(send=messages.append) == 6
+    assert [len(m) for m in messages] == [1, 2, 2, 1]
+    assert messages[0][0].job_id == urgent.pk and all(e.priority == 0 for m in messages[1:] for e in m)

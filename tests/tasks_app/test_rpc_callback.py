@@ -13,7 +13,7 @@ from tasks_app import services
 from tasks_app.callbacks import CallContext, build_callback
 from tasks_app.exceptions import InvalidCallback
 from tasks_app.models import Execution
-from tasks_app.tasks import send_execution
+from tasks_app.tasks import send_executions
 from tests.conftest import wait_for
 from tests.factories import make_job
 from tests.jsonrpc_server import Raw, RpcError, serving
@@ -142,7 +142,7 @@ def test_worker_retries_failed_rpc_calls_until_the_result_matches() -> None:
 
         def settled() -> bool:
             services.claim_due_occurrences()
-            services.dispatch_due_executions(send=send_execution)
+            services.dispatch_due_executions(send=send_executions)
             return Execution.objects.filter(job=job, status="succeeded").exists()
 
         wait_for(settled, timeout=30, message="the third rpc attempt to succeed")

@@ -8,14 +8,14 @@ from werkzeug import Response
 
 from tasks_app import services
 from tasks_app.models import Execution
-from tasks_app.tasks import send_execution
+from tasks_app.tasks import send_executions
 from tests.conftest import wait_for
 from tests.factories import make_job
 
 
 def fire_due() -> None:
     services.claim_due_occurrences()
-    services.dispatch_due_executions(send=send_execution)
+    services.dispatch_due_executions(send=send_executions)
 
 
 @pytest.mark.usefixtures("celery_worker")
@@ -52,3 +52,18 @@ def test_failure_without_retries_stays_failed(receiver) -> None:
     execution = wait_for(lambda: Execution.objects.filter(job=job, status="failed").first(), message="failure")
     assert execution.response_status == 503 and execution.error == "HTTP 503"
     assert Execution.objects.filter(job=job).count() == 1
+
+
+@pytest.mark.usefixtures("celery_worker")
+def test_attempts_due_together_share_a_message_and_each_is_recorded(receiver, settings) -> None:
+    settings.EXECUTION_MESSAGE_SIZE = 4
+    receiver.expect_request("/together").respond_with_data("ok")
+    jobs = [make_job(callback={"url": receiver.url_for("/together")}) for _ in range(6)]
+    fire_due()
+    done = Execution.objects.filter(job__in=jobs, status="succeeded")
+    wait_for(lambda: done.count() == 6, message="six attempts")
+    task_ids = list(done.values_list("task_id", flat=True))
+    messages = {task_id.partition(":")[0] for task_id in task_ids}
+    assert len(messages) == 2  # four in one message, two in the other
+    results = TaskResult.objects.filter(task_id__in=task_ids, status="SUCCESS", task_name="tasks_app.tasks.execute")
+    assert results.count() == 6 and len(receiver.log) == 6

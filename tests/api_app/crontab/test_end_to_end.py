@@ -14,7 +14,7 @@ from werkzeug import Request, Response
 
 from tasks_app import services
 from tasks_app.models import Execution, Job
-from tasks_app.tasks import send_execution
+from tasks_app.tasks import send_executions
 from tests.api_app.crontab.conftest import Crontab, soon, task
 from tests.conftest import wait_for
 from tests.jsonrpc_server import RpcError, serving
@@ -27,7 +27,7 @@ def fire_until(condition: Callable[[], Any], *, timeout: float = 30, message: st
 
     def fired() -> Any:
         services.claim_due_occurrences()
-        services.dispatch_due_executions(send=send_execution)
+        services.dispatch_due_executions(send=send_executions)
         return condition()
 
     return wait_for(fired, timeout=timeout, every=0.2, message=message)

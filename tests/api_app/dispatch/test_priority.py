@@ -10,7 +10,7 @@ import pytest
 from werkzeug import Request, Response
 
 from tasks_app import services
-from tasks_app.tasks import send_execution
+from tasks_app.tasks import send_executions
 from tests.api_app.dispatch.wire import ADD, add_body, http_recall, send, simple_task
 from tests.conftest import wait_for
 
@@ -24,7 +24,7 @@ def add_due_now(api, receiver, name: str, priority: int) -> None:
 
 def fire_due() -> None:
     services.claim_due_occurrences()
-    services.dispatch_due_executions(send=send_execution)
+    services.dispatch_due_executions(send=send_executions)
 
 
 def test_higher_priority_runs_first_when_the_worker_is_busy(api, processes, receiver) -> None:

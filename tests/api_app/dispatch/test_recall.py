@@ -15,7 +15,7 @@ from werkzeug import Request, Response
 
 from tasks_app import services
 from tasks_app.models import Execution, Job
-from tasks_app.tasks import send_execution
+from tasks_app.tasks import send_executions
 from tests.api_app.dispatch.wire import ADD, add_body, http_recall, send, simple_task, socket_recall
 from tests.conftest import wait_for
 from tests.tcp import LineServer
@@ -43,7 +43,7 @@ def report(live_server: Any, token: str, *, form: bool = False, **fields: Any) -
 
 def fire_due() -> None:
     services.claim_due_occurrences()
-    services.dispatch_due_executions(send=send_execution)
+    services.dispatch_due_executions(send=send_executions)
 
 
 @pytest.mark.usefixtures("celery_worker")

@@ -12,7 +12,7 @@ from werkzeug import Request, Response
 
 from tasks_app import services
 from tasks_app.models import Execution, Job
-from tasks_app.tasks import send_execution
+from tasks_app.tasks import send_executions
 from tests.api_app.hangfire.conftest import post
 from tests.conftest import wait_for
 from tests.factories import make_service
@@ -24,7 +24,7 @@ ENQUEUE = {"serviceId": 2001, "messageId": 7, "data": '{"orderId": 5}', "clientI
 def fire_due(now: datetime | None = None) -> None:
     """What beat does on each tick (optionally as if it were ``now``)."""
     services.claim_due_occurrences(now=now)
-    services.dispatch_due_executions(send=send_execution, now=now)
+    services.dispatch_due_executions(send=send_executions, now=now)
 
 
 class Recorder:

@@ -14,7 +14,7 @@ from werkzeug import Request, Response
 
 from tasks_app import services
 from tasks_app.models import Execution, ExecutionStatus, Job
-from tasks_app.tasks import send_execution
+from tasks_app.tasks import send_executions
 from tests.api_app.xtimer.conftest import XtimerClient, seed_timer
 from tests.conftest import wait_for
 
@@ -54,7 +54,7 @@ def fire_until(condition: Any, *, timeout: float = 20, message: str = "condition
 
     def step() -> Any:
         services.claim_due_occurrences()
-        services.dispatch_due_executions(send=send_execution)
+        services.dispatch_due_executions(send=send_executions)
         return condition()
 
     return wait_for(step, timeout=timeout, every=0.2, message=message)

@@ -22,7 +22,7 @@ from werkzeug import Response
 
 from tasks_app import services
 from tasks_app.models import Execution, Job
-from tasks_app.tasks import send_execution
+from tasks_app.tasks import send_executions
 from tests.conftest import wait_for
 from tests.factories import make_job
 
@@ -60,7 +60,7 @@ def beat(celery_worker: Any) -> Iterator[None]:
         try:
             for _ in range(600):
                 services.claim_due_occurrences()
-                services.dispatch_due_executions(send=send_execution)
+                services.dispatch_due_executions(send=send_executions)
                 if stop.wait(0.2):
                     return
         finally:
