@@ -24,6 +24,17 @@ def env_int(name: str, default: int) -> int:
     return int(os.environ.get(name, default))
 
 
+def env_limits(name: str) -> dict[str, int]:
+    """``target=n,target=n`` as a dict; a target is a host or host:port, in lower case."""
+    limits: dict[str, int] = {}
+    for entry in filter(None, (part.strip() for part in os.environ.get(name, "").split(","))):
+        target, _, limit = entry.rpartition("=")
+        if not target.strip():
+            raise ValueError(f"{name}: {entry!r} is not host=limit or host:port=limit")
+        limits[target.strip().lower()] = int(limit)
+    return limits
+
+
 SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-insecure-key-change-me")
 DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = [h.strip() for h in os.environ.get("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver").split(",")]
@@ -195,6 +206,15 @@ WORKER_CALLBACK_THREADS = env_int("WORKER_CALLBACK_THREADS", 32)
 HEARTBEAT_TTL_SECONDS = env_int("HEARTBEAT_TTL_SECONDS", 30)
 # A queued message not taken by any worker for this long is sent again (the broker lost it).
 EXECUTION_REDISPATCH_AFTER_SECONDS = env_int("EXECUTION_REDISPATCH_AFTER_SECONDS", 300)
+# Politeness (tasks_app/host_limits.py): at most this many calls at once to one target host:port,
+# across all workers; 0 is unlimited (and costs no Redis round trip). CALLBACK_HOST_LIMITS
+# overrides it per target: "api.example.com=4,10.0.0.5:8080=1" (a bare host counts all its ports together).
+CALLBACK_MAX_CONCURRENT_PER_HOST = env_int("CALLBACK_MAX_CONCURRENT_PER_HOST", 0)
+CALLBACK_HOST_LIMITS = env_limits("CALLBACK_HOST_LIMITS")
+# An attempt waits this long for a free slot, then goes back to the queue, due again after
+# about CALLBACK_HOST_LIMIT_DEFER_SECONDS (jittered); a deferral is not an attempt.
+CALLBACK_HOST_LIMIT_WAIT_SECONDS = float(os.environ.get("CALLBACK_HOST_LIMIT_WAIT_SECONDS", "0.5"))
+CALLBACK_HOST_LIMIT_DEFER_SECONDS = float(os.environ.get("CALLBACK_HOST_LIMIT_DEFER_SECONDS", "1.0"))
 
 # --- The dispatch dialect ------------------------------------------------------------------
 # A recall answered "asynchronized" is failed when its callee has not reported the outcome to

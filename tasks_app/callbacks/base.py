@@ -53,6 +53,12 @@ def timeout_from(data: dict[str, Any], default: float | None = None) -> float:
     return float(value)
 
 
+def host_port(host: str, port: int) -> str:
+    """A call's target as limits name it: the host in lower case (an IPv6 address in brackets), port."""
+    host = host.strip("[]").lower()
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
 def reject_unknown(data: dict[str, Any], allowed: set[str]) -> None:
     unknown = sorted(set(data) - allowed)
     if unknown:
@@ -84,5 +90,6 @@ class Callback(ABC):
 
     @property
     def target(self) -> str:
-        """Where the call goes (host:port), for per-target limits and the console."""
+        """Where the call goes, as ``host_port`` writes it: per-target limits count calls by it
+        (tasks_app.host_limits). Empty for a kind that calls no host: no limit applies."""
         return ""

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 import requests
 from django.utils import timezone
 
-from tasks_app.callbacks.base import Callback, CallContext, Outcome, reject_unknown, timeout_from, truncate
+from tasks_app.callbacks.base import Callback, CallContext, Outcome, host_port, reject_unknown, timeout_from, truncate
 from tasks_app.exceptions import InvalidCallback
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD")
@@ -66,6 +66,12 @@ def validate_url(url: Any, *, field: str = "url") -> str:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise InvalidCallback(f"must be an http(s) URL, got {url!r}", field=field)
     return url
+
+
+def url_target(url: str) -> str:
+    """The host:port an http(s) URL calls (the scheme's port when it names none)."""
+    parts = urlsplit(url)
+    return host_port(parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80))
 
 
 def validate_headers(headers: Any, *, field: str = "headers") -> dict[str, str]:
@@ -163,8 +169,7 @@ class HttpCallback(Callback):
 
     @property
     def target(self) -> str:
-        parts = urlsplit(self.url)
-        return f"{parts.hostname}:{parts.port or (443 if parts.scheme == 'https' else 80)}"
+        return url_target(self.url)
 
     def request_arguments(self, context: CallContext) -> dict[str, Any]:
         headers = {"X-Job-Id": str(context.job_id), "X-Execution-Id": str(context.execution_id), **self.headers}

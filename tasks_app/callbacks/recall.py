@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 from django.conf import settings
 
 from tasks_app.callbacks.base import Callback, CallContext, Outcome, reject_unknown, timeout_from
-from tasks_app.callbacks.http import HttpCallback, send_http, validate_url
+from tasks_app.callbacks.http import send_http, url_target, validate_url
 
 # How much of a refusing reply's own explanation goes into the attempt's error.
 _DETAIL_CHARS = 300
@@ -79,7 +79,7 @@ class HttpRecallCallback(Callback):
 
     @property
     def target(self) -> str:
-        return HttpCallback(url=self.url).target
+        return url_target(self.url)
 
     def call(self, context: CallContext) -> Outcome:
         headers = {

@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 from django.conf import settings
 
 from tasks_app.callbacks.base import Callback, CallContext, Outcome, reject_unknown
-from tasks_app.callbacks.http import send_http
+from tasks_app.callbacks.http import send_http, url_target
 from tasks_app.exceptions import InvalidCallback
 from tasks_app.models import Service, ServiceRoute
 
@@ -132,7 +132,9 @@ class RegisteredCallback(Callback):
 
     @property
     def target(self) -> str:
-        return f"service {self.service_id}"
+        """The registered service's host:port (read with the attempt's registry lookup)."""
+        service = self.registered.service
+        return url_target(service.base_url) if service is not None else ""
 
     def headers(self, service: Service, context: CallContext) -> dict[str, str]:
         """The service's own headers (a token, say), then what belongs to this request: those

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
-from tasks_app.callbacks.base import Callback, CallContext, Outcome, reject_unknown, timeout_from, truncate
+from tasks_app.callbacks.base import Callback, CallContext, Outcome, host_port, reject_unknown, timeout_from, truncate
 from tasks_app.callbacks.http import compile_regexp
 from tasks_app.exceptions import InvalidCallback
 
@@ -128,7 +128,7 @@ class RpcCallback(Callback):
 
     @property
     def target(self) -> str:
-        return self.address
+        return host_port(*split_address(self.address))
 
     def request_line(self, request_id: int) -> str:
         """The request exactly as Go's jsonrpc client codec writes it (one argument, in a list)."""

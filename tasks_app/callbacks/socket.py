@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from tasks_app.callbacks.base import Callback, CallContext, Outcome, reject_unknown, timeout_from, truncate
+from tasks_app.callbacks.base import Callback, CallContext, Outcome, host_port, reject_unknown, timeout_from, truncate
 from tasks_app.callbacks.recall import judge_reply, recall_document
 from tasks_app.exceptions import InvalidCallback
 
@@ -89,7 +89,7 @@ class SocketCallback(Callback):
 
     @property
     def target(self) -> str:
-        return f"{self.host}:{self.port}"
+        return host_port(self.host, self.port)
 
     def call(self, context: CallContext) -> Outcome:
         line = recall_document(self.payload, context) + "\n"

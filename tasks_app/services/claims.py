@@ -3,7 +3,8 @@
 A batch (the attempts a worker's threads start together, see group_commit) is one SELECT of the
 executions with their jobs' callbacks and one conditional UPDATE, so a duplicate message, or a
 message another worker already took, claims nothing. The running row carries its deadline: an
-attempt whose worker died is queued again once it passes (firing.recover_lost_executions).
+attempt whose worker died is queued again once it passes (firing.recover_lost_executions). A
+claimed attempt that may not call yet (its target is busy, see host_limits) is given back.
 """
 
 from __future__ import annotations
@@ -69,8 +70,13 @@ def _prepare(row: list[Any], task_id: str, now: datetime) -> Claimed | Exception
     except InvalidInput as error:  # stored before a validation rule changed: fails this one alone
         return error
     execution.status, execution.started_at, execution.task_id = ExecutionStatus.RUNNING, now, task_id
-    execution.deadline_at = now + timedelta(seconds=callback.timeout_seconds + settings.EXECUTION_RECOVERY_GRACE_SECONDS)
+    execution.deadline_at = now + timedelta(seconds=claim_seconds(callback))
     return execution, callback
+
+
+def claim_seconds(callback: Callback) -> float:
+    """How long a claim holds: past it, the attempt counts as lost (its worker died)."""
+    return callback.timeout_seconds + settings.EXECUTION_RECOVERY_GRACE_SECONDS
 
 
 def _partial(model: type[M], values: dict[str, Any]) -> M:
@@ -101,3 +107,25 @@ def _move_to_running(ids: list[int], now: datetime, deadline: datetime) -> int:
     started, until = rows.prep(rows.field(Execution, "started_at"), now), rows.prep(rows.field(Execution, "deadline_at"), deadline)
     sql = f"UPDATE {table} SET status = %s, started_at = %s, deadline_at = %s WHERE id IN ({at}) AND status = %s"
     return rows.execute(sql, [ExecutionStatus.RUNNING, started, until, *ids, ExecutionStatus.QUEUED])
+
+
+@dataclass(frozen=True)
+class GiveBack:
+    """A claimed attempt that did not start its call: queued again, due at ``due_at``."""
+
+    execution: Execution
+    due_at: datetime
+    note: str
+
+
+GIVEN_BACK_FIELDS = ["status", "due_at", "dispatched_at", "started_at", "deadline_at", "error"]
+
+
+def give_back_many(attempts: Sequence[GiveBack]) -> None:
+    """running -> queued, as if never sent (the scheduler sends it again once due), with the same
+    attempt number: it was never made. ``error`` says why it waits."""
+    for attempt in attempts:
+        execution = attempt.execution
+        execution.status, execution.due_at, execution.error = ExecutionStatus.QUEUED, attempt.due_at, attempt.note
+        execution.dispatched_at = execution.started_at = execution.deadline_at = None
+    rows.update_each([a.execution for a in attempts], GIVEN_BACK_FIELDS, where=" AND status = %s", where_params=[ExecutionStatus.RUNNING])

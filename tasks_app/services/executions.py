@@ -5,12 +5,16 @@ the broker.
 A worker running many attempts at once (threads, gevent) claims and records them in batches:
 attempts that start together are claimed by one SELECT and one UPDATE, outcomes that arrive
 together are written in one transaction (see group_commit). Each task still waits for its own
-writes, so it is acknowledged only once they are committed."""
+writes, so it is acknowledged only once they are committed.
+
+A target with a concurrency limit (tasks_app.host_limits) that has no free slot defers the
+attempt: it goes back to the queue for about a second, with the same attempt number."""
 
 from __future__ import annotations
 
 import logging
 import os
+import random
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -20,14 +24,16 @@ from typing import Any
 from django.conf import settings
 from django.db import close_old_connections, transaction
 from django.utils import timezone
+from django_celery_results.models import TaskResult
 
+from tasks_app import clock, host_limits
 from tasks_app import redis as platform_redis
 from tasks_app.callbacks import Callback, CallContext, Outcome
 from tasks_app.exceptions import InvalidInput, NotFound
 from tasks_app.models import Execution, ExecutionReason, ExecutionStatus, Job
 from tasks_app.retry import RetryPolicy
 from tasks_app.services import rows
-from tasks_app.services.claims import ClaimRequest, claim_many
+from tasks_app.services.claims import ClaimRequest, GiveBack, claim_many, claim_seconds, give_back_many
 from tasks_app.services.firing import release_held_attempt
 from tasks_app.services.group_commit import GroupCommit
 from tasks_app.services.task_results import TaskRecord, store_task_results, task_result
@@ -69,9 +75,25 @@ def _write_outcomes(records: Sequence[_Record], now: datetime) -> None:
         _follow_up(record.execution, record.outcome, now)
 
 
-# Each worker process batches the claims and the records of the attempts its threads run.
+@dataclass(frozen=True)
+class _Deferral:
+    give_back: GiveBack
+    task_result: TaskResult
+
+
+def _defer_many(deferrals: Sequence[_Deferral]) -> list[None]:
+    """Attempts deferred together: given back, with their tasks' TaskResults, in one transaction."""
+    with transaction.atomic():
+        give_back_many([d.give_back for d in deferrals])
+        store_task_results([d.task_result for d in deferrals])
+    platform_redis.wake_scheduler(min(d.give_back.due_at for d in deferrals).timestamp())
+    return [None] * len(deferrals)
+
+
+# Each worker process batches the claims, the records and the deferrals of the attempts its threads run.
 _claim = GroupCommit(claim_many)
 _record = GroupCommit(_record_many)
+_defer = GroupCommit(_defer_many)
 
 
 def run_execution(*, execution_id: int, task_id: str = "", task: TaskRecord | None = None) -> dict[str, Any]:
@@ -84,7 +106,13 @@ def run_execution(*, execution_id: int, task_id: str = "", task: TaskRecord | No
         store_task_results([task_result(task, summary, started_at=None)], replace=False)
         return summary
     execution, callback = claimed
-    outcome = _call(execution, callback)
+    slot = host_limits.slot_for(callback, lease_seconds=claim_seconds(callback))
+    if isinstance(slot, host_limits.Full):
+        return _deferred(execution, task, slot)
+    try:
+        outcome = _call(execution, callback)
+    finally:
+        slot.release()
     _record(_Record(execution, outcome, task))
     return _summary(execution, outcome)
 
@@ -112,6 +140,17 @@ def _callback_threads() -> ThreadPoolExecutor:
     if _threads is None or _threads[0] != os.getpid():
         _threads = (os.getpid(), ThreadPoolExecutor(settings.WORKER_CALLBACK_THREADS, thread_name_prefix="callback"))
     return _threads[1]
+
+
+def _deferred(execution: Execution, task: TaskRecord, full: host_limits.Full) -> dict[str, Any]:
+    """No free slot at the callback's target: the attempt goes back to the queue, due again a
+    jittered moment later. It called nothing, so it is neither a failure nor an attempt."""
+    note = f"deferred: {full.running} calls to {full.scope} already running"
+    summary = {"execution": execution.pk, "status": "deferred", "response_status": None, "error": note}
+    result = task_result(task, summary, started_at=execution.started_at)
+    due_at = clock.now() + timedelta(seconds=settings.CALLBACK_HOST_LIMIT_DEFER_SECONDS * random.uniform(0.5, 1.5))
+    _defer(_Deferral(GiveBack(execution, due_at, note), result))
+    return summary
 
 
 def _call(execution: Execution, callback: Callback) -> Outcome:

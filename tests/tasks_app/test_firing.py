@@ -102,6 +102,24 @@ def test_failed_attempt_queues_a_retry_in_the_database(httpserver) -> None:
     assert services.dispatch_due_executions(send=sent.extend) == 0  # not due yet
 
 
+@pytest.mark.parametrize(
+    ("status", "retry_after", "policy_delay", "expected_delay"),
+    [
+        (503, "120", 1, 120),  # the callee asks for longer than the policy: it gets it
+        (429, "1", 300, 300),  # shorter: the policy's delay stands
+        (500, "120", 1, 1),  # Retry-After counts on 429 and 503 only
+    ],
+)
+def test_retry_after_lengthens_the_wait_before_the_retry(httpserver, status, retry_after, policy_delay, expected_delay) -> None:
+    httpserver.expect_request("/busy").respond_with_data("later", status=status, headers={"Retry-After": retry_after})
+    job = make_job(url=httpserver.url_for("/busy"), retry={"delays_seconds": [policy_delay]})
+    services.claim_due_occurrences()
+    before = timezone.now()
+    services.run_execution(execution_id=Execution.objects.get(job=job).pk)
+    retry = Execution.objects.get(job=job, attempt=2)
+    assert before + timedelta(seconds=expected_delay) <= retry.due_at <= timezone.now() + timedelta(seconds=expected_delay)
+
+
 def test_duplicate_message_runs_the_attempt_once(httpserver) -> None:
     httpserver.expect_request("/ok").respond_with_data("ok")
     job = make_job(url=httpserver.url_for("/ok"))
