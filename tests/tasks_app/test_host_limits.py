@@ -137,6 +137,6 @@ def test_a_busy_target_defers_the_attempt_without_counting_it(limited, httpserve
 
     held.release()
     sent: list[Execution] = []
-    assert services.dispatch_due_executions(send=sent.append, now=timezone.now() + timedelta(seconds=5)) == 1
+    assert services.dispatch_due_executions(send=sent.extend, now=timezone.now() + timedelta(seconds=5)) == 1
     assert services.run_execution(execution_id=sent[0].pk, task_id="second-task")["status"] == "succeeded"
     assert list(Execution.objects.filter(job=job).values_list("attempt", "status", "error")) == [(1, "succeeded", "")]

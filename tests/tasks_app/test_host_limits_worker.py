@@ -15,7 +15,7 @@ from werkzeug import Request, Response
 
 from tasks_app import services
 from tasks_app.models import Execution, Job
-from tasks_app.tasks import send_execution
+from tasks_app.tasks import send_executions
 from tests.conftest import wait_for
 from tests.factories import make_job
 
@@ -86,7 +86,7 @@ def run_jobs(processes: Any, receiver: Any, *, workers: int) -> tuple[InFlight, 
 
     def all_succeeded() -> bool:
         services.claim_due_occurrences()
-        services.dispatch_due_executions(send=send_execution)  # re-sends the deferred ones once due
+        services.dispatch_due_executions(send=send_executions)  # re-sends the deferred ones once due
         return Execution.objects.filter(job__in=jobs, status="succeeded").count() == JOBS
 
     wait_for(all_succeeded, timeout=120, every=0.2, message=f"{JOBS} executions to succeed")
