@@ -24,6 +24,7 @@ from django.db.models import QuerySet
 
 from tasks_app import clock, schedules
 from tasks_app.models import Execution, ExecutionStatus, Job, MisfirePolicy, OverlapPolicy
+from tasks_app.services import rows
 from tasks_app.triggers import stored_trigger
 
 # Occurrences looked at for one job in one claim; a job further behind continues next time.
@@ -130,8 +131,8 @@ def claim_due_occurrences(*, now: datetime | None = None, limit: int | None = No
             job.next_fire_at, job.fire_count = plan.next_fire_at, plan.fired
             if plan.next_fire_at is None:
                 finished.append(job.pk)
-        Execution.objects.bulk_create(executions)
-        Job.objects.bulk_update(jobs, ["next_fire_at", "fire_count"])
+        rows.insert_each(executions)
+        rows.update_each(jobs, ["next_fire_at", "fire_count"])
         schedules.disable_finished(finished)
     return len(executions)
 
@@ -154,8 +155,14 @@ def dispatch_due_executions(*, send: Sender, now: datetime | None = None, limit:
         )
         for group in message_groups(due, settings.EXECUTION_MESSAGE_SIZE):
             send(group)
-        Execution.objects.filter(pk__in=[e.pk for e in due]).update(dispatched_at=now)
+        _mark_dispatched([e.pk for e in due], now)
     return len(due)
+
+
+def _mark_dispatched(ids: list[int], now: datetime) -> None:
+    if ids:
+        table, dispatched = rows.quote(Execution._meta.db_table), rows.prep(rows.field(Execution, "dispatched_at"), now)
+        rows.execute(f"UPDATE {table} SET dispatched_at = %s WHERE id IN ({rows.placeholders(len(ids))})", [dispatched, *ids])
 
 
 def message_groups(executions: list[Execution], size: int) -> Iterable[list[Execution]]:
@@ -200,15 +207,18 @@ def recover_lost_executions(*, now: datetime | None = None) -> int:
 
 
 def next_due_at() -> datetime | None:
-    """The earliest moment anything is due: a job's next occurrence or a waiting attempt."""
-    next_job = (
-        Job.objects.filter(enabled=True, next_fire_at__isnull=False).order_by("next_fire_at").values_list("next_fire_at", flat=True).first()
+    """The earliest moment anything is due: a job's next occurrence or a waiting attempt. One
+    round trip, each half served by its partial index (the beat asks after every tick)."""
+    jobs, executions = rows.quote(Job._meta.db_table), rows.quote(Execution._meta.db_table)
+    # The status is written into the SQL, not bound: a prepared statement's generic plan could
+    # not prove a bound value matches the partial index's condition.
+    sql = (
+        f"SELECT MIN(m) FROM (SELECT (SELECT next_fire_at FROM {jobs} WHERE enabled AND next_fire_at IS NOT NULL"
+        f" ORDER BY next_fire_at LIMIT 1) AS m UNION ALL SELECT (SELECT due_at FROM {executions}"
+        f" WHERE status = '{ExecutionStatus.QUEUED}' AND dispatched_at IS NULL ORDER BY due_at LIMIT 1)) AS earliest"
     )
-    next_attempt = (
-        Execution.objects.filter(status=ExecutionStatus.QUEUED, dispatched_at__isnull=True)
-        .order_by("due_at").values_list("due_at", flat=True).first()
-    )  # fmt: skip
-    return min((m for m in (next_job, next_attempt) if m is not None), default=None)
+    (moment,) = rows.select(sql, [], [rows.field(Job, "next_fire_at")])[0]
+    return moment  # type: ignore[no-any-return]
 
 
 __all__ = ["claim_due_occurrences", "dispatch_due_executions", "next_due_at", "recover_lost_executions"]

@@ -1,4 +1,5 @@
-"""Plain SQL for the few statements every attempt runs (claim, outcome, TaskResult).
+"""Plain SQL for the few statements every attempt runs (claim, outcome, TaskResult) and every
+beat tick runs (claim occurrences, mark them sent, find the next due moment).
 
 Building an ORM query costs more CPU than running it: on a 2-core worker the ORM's compile
 time for the attempt's five statements was most of the attempt. These helpers write the same
@@ -74,22 +75,25 @@ def update_each(instances: Sequence[Model], names: Sequence[str], *, where: str 
     return _execute_each(sql, rows)
 
 
-def insert_each(instances: Sequence[Model], *, unique: str, replace: Iterable[str] | None) -> None:
-    """INSERT each instance (auto_now fields filled as save() fills them). On a conflict on
-    ``unique``: overwrite the ``replace`` fields, or keep the existing row when ``replace`` is None."""
+def insert_each(instances: Sequence[Model], *, unique: str | None = None, replace: Iterable[str] | None = None) -> None:
+    """INSERT each instance (auto_now fields filled as save() fills them). Without ``unique`` a
+    conflict raises IntegrityError; with it, a conflict on that column overwrites the ``replace``
+    fields, or keeps the existing row when ``replace`` is None."""
     if not instances:
         return
     meta = instances[0]._meta
     fields = [f for f in meta.concrete_fields if not f.primary_key]
     columns = ", ".join(quote(f.column) for f in fields)
-    if replace is None:
-        conflict = "DO NOTHING"
-    else:
-        conflict = "DO UPDATE SET " + ", ".join(
-            f"{quote(c)} = excluded.{quote(c)}" for c in (field(type(instances[0]), n).column for n in replace)
-        )
-    sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({placeholders(len(fields))}) ON CONFLICT ({quote(unique)}) {conflict}"
+    sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({placeholders(len(fields))})"
+    if unique is not None:
+        sql += f" ON CONFLICT ({quote(unique)}) " + _on_conflict(type(instances[0]), replace)
     _execute_each(sql, [[prep(f, f.pre_save(instance, add=True)) for f in fields] for instance in instances])
+
+
+def _on_conflict(model: type[Model], replace: Iterable[str] | None) -> str:
+    if replace is None:
+        return "DO NOTHING"
+    return "DO UPDATE SET " + ", ".join(f"{quote(c)} = excluded.{quote(c)}" for c in (field(model, n).column for n in replace))
 
 
 def _execute_each(sql: str, params: list[list[Any]]) -> int:

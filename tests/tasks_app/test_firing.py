@@ -184,3 +184,15 @@ def test_dispatch_groups_due_executions_into_messages_by_priority(settings) -> N
     assert services.dispatch_due_executions(send=messages.append) == 6
     assert [len(m) for m in messages] == [1, 2, 2, 1]
     assert messages[0][0].job_id == urgent.pk and all(e.priority == 0 for m in messages[1:] for e in m)
+
+
+def test_next_due_at_is_the_earliest_job_occurrence_or_waiting_attempt() -> None:
+    assert services.next_due_at() is None
+    later = make_job(trigger={"kind": "delay", "seconds": 3600})
+    assert services.next_due_at() == Job.objects.get(pk=later.pk).next_fire_at
+    make_job()  # due now: claimed into an execution that waits to be sent
+    services.claim_due_occurrences()
+    waiting = Execution.objects.get(status="queued", dispatched_at__isnull=True)
+    assert services.next_due_at() == waiting.due_at
+    services.dispatch_due_executions(send=lambda group: None)
+    assert services.next_due_at() == Job.objects.get(pk=later.pk).next_fire_at
