@@ -24,6 +24,15 @@ def env_int(name: str, default: int) -> int:
     return int(os.environ.get(name, default))
 
 
+def env_int_by_name(name: str) -> dict[str, int]:
+    """``"billing=90,audit=365"`` as ``{"billing": 90, "audit": 365}`` (empty when unset)."""
+    pairs = [item.strip() for item in os.environ.get(name, "").split(",") if item.strip()]
+    try:
+        return {key.strip(): int(value) for key, value in (pair.rsplit("=", 1) for pair in pairs)}
+    except ValueError as error:
+        raise ValueError(f"{name}: expected name=number,name=number (got {os.environ[name]!r})") from error
+
+
 SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-insecure-key-change-me")
 DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = [h.strip() for h in os.environ.get("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver").split(",")]
@@ -175,6 +184,9 @@ CELERY_BEAT_SCHEDULER = "tasks_app.scheduler:JobScheduler"
 CELERY_BEAT_MAX_LOOP_INTERVAL = 5
 # Workers keep their database connection (stock Celery closes it after every task).
 CELERY_DB_REUSE_MAX = env_int("CELERY_DB_REUSE_MAX", 1_000_000)
+# No celery.backend_cleanup (one unbounded DELETE of every TaskResult older than a day, installed
+# by beat whenever this is set): tasks_app.services.retention purges them, in batches.
+CELERY_RESULT_EXPIRES = None
 
 # --- Jobs ----------------------------------------------------------------------------------
 # Callbacks may not run longer than this (it stays below the broker's visibility timeout).
@@ -191,6 +203,28 @@ SCHEDULER_MAX_SLEEP_SECONDS = float(os.environ.get("SCHEDULER_MAX_SLEEP_SECONDS"
 HEARTBEAT_TTL_SECONDS = env_int("HEARTBEAT_TTL_SECONDS", 30)
 # A queued message not taken by any worker for this long is sent again (the broker lost it).
 EXECUTION_REDISPATCH_AFTER_SECONDS = env_int("EXECUTION_REDISPATCH_AFTER_SECONDS", 300)
+
+# --- Retention (tasks_app/services/retention.py) ---------------------------------------------
+# Finished executions and their TaskResults are purged this many days after they finished.
+EXECUTION_RETENTION_DAYS = env_int("EXECUTION_RETENTION_DAYS", 30)
+# Failures are kept at least this long (the longer of this and their namespace's retention).
+EXECUTION_FAILURE_RETENTION_DAYS = env_int("EXECUTION_FAILURE_RETENTION_DAYS", 90)
+# Per-namespace retention in days, e.g. "billing=90,audit=365" (a job's namespace).
+EXECUTION_RETENTION_BY_NAMESPACE = env_int_by_name("EXECUTION_RETENTION_BY_NAMESPACE")
+# Rows deleted per transaction, and the most batches one run deletes (the rest waits for the next).
+EXECUTION_PURGE_BATCH_SIZE = env_int("EXECUTION_PURGE_BATCH_SIZE", 1000)
+EXECUTION_PURGE_MAX_BATCHES = env_int("EXECUTION_PURGE_MAX_BATCHES", 200)
+EXECUTION_PURGE_PAUSE_SECONDS = float(os.environ.get("EXECUTION_PURGE_PAUSE_SECONDS", "0.05"))
+EXECUTION_PURGE_INTERVAL_SECONDS = env_int("EXECUTION_PURGE_INTERVAL_SECONDS", 600)
+CELERY_BEAT_SCHEDULE = {
+    **globals().get("CELERY_BEAT_SCHEDULE", {}),
+    "executions-purge": {
+        "task": "tasks_app.tasks.purge_expired_executions",
+        "schedule": EXECUTION_PURGE_INTERVAL_SECONDS,
+        # Never ahead of a job's attempt (9: served last on Redis); dropped once the next run is due.
+        "options": {"priority": 9, "expires": EXECUTION_PURGE_INTERVAL_SECONDS},
+    },
+}
 
 # --- The dispatch dialect ------------------------------------------------------------------
 # A recall answered "asynchronized" is failed when its callee has not reported the outcome to
