@@ -7,6 +7,7 @@ from datetime import timedelta
 from uuid import uuid4
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -14,8 +15,9 @@ from django_celery_beat.models import PeriodicTask
 from django_celery_results.models import TaskResult
 
 from scheduler_project.settings import env_int_by_name
-from tasks_app import services
+from tasks_app import clock, services
 from tasks_app.models import Execution, Job
+from tasks_app.services.retention import FULL_SCAN_EVERY
 from tasks_app.tasks import purge_expired_executions
 from tests.conftest import wait_for
 from tests.factories import make_job
@@ -25,7 +27,8 @@ LATER = {"kind": "at", "at": "2099-01-01T00:00:00+00:00"}
 
 @pytest.fixture(autouse=True)
 def _defaults(settings) -> None:
-    """The documented defaults, no pause between batches."""
+    """The documented defaults, no pause between batches, no mark left by another test."""
+    cache.clear()
     settings.EXECUTION_RETENTION_DAYS = 30
     settings.EXECUTION_FAILURE_RETENTION_DAYS = 90
     settings.EXECUTION_RETENTION_BY_NAMESPACE = {}
@@ -146,6 +149,17 @@ def test_a_run_stops_at_its_batch_cap_and_the_next_run_goes_on() -> None:
     assert (first.executions, first.batches, first.complete) == (6, 2, False) and len(left(rows)) == 4
     second = services.purge_expired_executions(batch_size=3, max_batches=10)
     assert left(rows) == set() and second.executions == 4 and second.complete
+
+
+@pytest.mark.django_db
+def test_a_run_reads_on_from_where_the_last_one_looked_and_everything_again_after_a_day() -> None:
+    job = job_in()
+    services.purge_expired_executions()
+    behind = finished(job, days_ago=40)  # as rows imported with old dates would
+    services.purge_expired_executions()
+    assert left(behind) == ids(behind)
+    services.purge_expired_executions(now=clock.now() + FULL_SCAN_EVERY)
+    assert left(behind) == set()
 
 
 @pytest.mark.usefixtures("celery_worker")
