@@ -24,15 +24,16 @@ def env_int(name: str, default: int) -> int:
     return int(os.environ.get(name, default))
 
 
-def env_limits(name: str) -> dict[str, int]:
-    """``target=n,target=n`` as a dict; a target is a host or host:port, in lower case."""
-    limits: dict[str, int] = {}
-    for entry in filter(None, (part.strip() for part in os.environ.get(name, "").split(","))):
-        target, _, limit = entry.rpartition("=")
-        if not target.strip():
-            raise ValueError(f"{name}: {entry!r} is not host=limit or host:port=limit")
-        limits[target.strip().lower()] = int(limit)
-    return limits
+def env_int_by_name(name: str) -> dict[str, int]:
+    """``"billing=90,audit=365"`` as ``{"billing": 90, "audit": 365}`` (empty when unset)."""
+    pairs = [item.strip() for item in os.environ.get(name, "").split(",") if item.strip()]
+    try:
+        numbers = {key.strip(): int(value) for key, value in (pair.rsplit("=", 1) for pair in pairs)}
+    except ValueError as error:
+        raise ValueError(f"{name}: expected name=number,name=number (got {os.environ[name]!r})") from error
+    if "" in numbers:
+        raise ValueError(f"{name}: a name is missing (got {os.environ[name]!r})")
+    return numbers
 
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-insecure-key-change-me")
@@ -186,6 +187,9 @@ CELERY_BEAT_SCHEDULER = "tasks_app.scheduler:JobScheduler"
 CELERY_BEAT_MAX_LOOP_INTERVAL = 5
 # Workers keep their database connection (stock Celery closes it after every task).
 CELERY_DB_REUSE_MAX = env_int("CELERY_DB_REUSE_MAX", 1_000_000)
+# No celery.backend_cleanup (one unbounded DELETE of every TaskResult older than a day, installed
+# by beat whenever this is set): tasks_app.services.retention purges them, in batches.
+CELERY_RESULT_EXPIRES = None
 
 # --- Jobs ----------------------------------------------------------------------------------
 # Callbacks may not run longer than this (it stays below the broker's visibility timeout).
@@ -210,11 +214,33 @@ EXECUTION_REDISPATCH_AFTER_SECONDS = env_int("EXECUTION_REDISPATCH_AFTER_SECONDS
 # across all workers; 0 is unlimited (and costs no Redis round trip). CALLBACK_HOST_LIMITS
 # overrides it per target: "api.example.com=4,10.0.0.5:8080=1" (a bare host counts all its ports together).
 CALLBACK_MAX_CONCURRENT_PER_HOST = env_int("CALLBACK_MAX_CONCURRENT_PER_HOST", 0)
-CALLBACK_HOST_LIMITS = env_limits("CALLBACK_HOST_LIMITS")
+CALLBACK_HOST_LIMITS = {target.lower(): limit for target, limit in env_int_by_name("CALLBACK_HOST_LIMITS").items()}
 # An attempt waits this long for a free slot, then goes back to the queue, due again after
 # about CALLBACK_HOST_LIMIT_DEFER_SECONDS (jittered); a deferral is not an attempt.
 CALLBACK_HOST_LIMIT_WAIT_SECONDS = float(os.environ.get("CALLBACK_HOST_LIMIT_WAIT_SECONDS", "0.5"))
 CALLBACK_HOST_LIMIT_DEFER_SECONDS = float(os.environ.get("CALLBACK_HOST_LIMIT_DEFER_SECONDS", "1.0"))
+
+# --- Retention (tasks_app/services/retention.py) ---------------------------------------------
+# Finished executions and their TaskResults are purged this many days after they finished.
+EXECUTION_RETENTION_DAYS = env_int("EXECUTION_RETENTION_DAYS", 30)
+# Failures are kept at least this long (the longer of this and their namespace's retention).
+EXECUTION_FAILURE_RETENTION_DAYS = env_int("EXECUTION_FAILURE_RETENTION_DAYS", 90)
+# Per-namespace retention in days, e.g. "billing=90,audit=365" (a job's namespace).
+EXECUTION_RETENTION_BY_NAMESPACE = env_int_by_name("EXECUTION_RETENTION_BY_NAMESPACE")
+# Rows deleted per transaction, and the most batches one run deletes (the rest waits for the next).
+EXECUTION_PURGE_BATCH_SIZE = env_int("EXECUTION_PURGE_BATCH_SIZE", 1000)
+EXECUTION_PURGE_MAX_BATCHES = env_int("EXECUTION_PURGE_MAX_BATCHES", 200)
+EXECUTION_PURGE_PAUSE_SECONDS = float(os.environ.get("EXECUTION_PURGE_PAUSE_SECONDS", "0.05"))
+EXECUTION_PURGE_INTERVAL_SECONDS = env_int("EXECUTION_PURGE_INTERVAL_SECONDS", 600)
+CELERY_BEAT_SCHEDULE = {
+    **globals().get("CELERY_BEAT_SCHEDULE", {}),
+    "executions-purge": {
+        "task": "tasks_app.tasks.purge_expired_executions",
+        "schedule": EXECUTION_PURGE_INTERVAL_SECONDS,
+        # Never ahead of a job's attempt (9: served last on Redis); dropped once the next run is due.
+        "options": {"priority": 9, "expires": EXECUTION_PURGE_INTERVAL_SECONDS},
+    },
+}
 
 # --- The dispatch dialect ------------------------------------------------------------------
 # A recall answered "asynchronized" is failed when its callee has not reported the outcome to

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 from celery import Task, bootsteps, shared_task
@@ -74,3 +75,9 @@ app.steps["worker"].add(WorkerHeartbeat)
 def expire_queue_leases() -> int:
     """Beat's sweep of queue tasks (CELERY_BEAT_SCHEDULE, every QUEUE_SWEEP_SECONDS)."""
     return services.sweep_queue_tasks()
+
+
+@shared_task(name="tasks_app.tasks.purge_expired_executions", ignore_result=True)
+def purge_expired_executions() -> dict[str, Any]:
+    """Beat's retention run (CELERY_BEAT_SCHEDULE, every EXECUTION_PURGE_INTERVAL_SECONDS)."""
+    return asdict(services.purge_expired_executions())

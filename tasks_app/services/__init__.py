@@ -23,6 +23,7 @@ from tasks_app.services.queues import (
     return_queue_tasks,
     sweep_queue_tasks,
 )
+from tasks_app.services.retention import purge_expired_executions
 
 __all__ = [
     "add_dispatch_task",
@@ -44,6 +45,7 @@ __all__ = [
     "held_leases",
     "next_due_at",
     "pause_job",
+    "purge_expired_executions",
     "queue_length",
     "queue_tasks_of_owner",
     "receive_queue_task",
