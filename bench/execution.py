@@ -75,6 +75,20 @@ COLUMNS = [
 ]  # fmt: skip
 
 
+@dataclass
+class Workers:
+    """One or more worker processes run and measured as one."""
+
+    processes: list[Process]
+
+    def rss_mb(self) -> float:
+        return sum(process.rss_mb() for process in self.processes)
+
+    def stop(self) -> None:
+        for process in self.processes:
+            process.stop()
+
+
 class Bench:
     def __init__(self, args: argparse.Namespace, work_dir: Path) -> None:
         from celery import Celery
@@ -160,14 +174,18 @@ class Bench:
             ids.extend(e.pk for e in Execution.objects.bulk_create(rows))
         return min(ids), max(ids)
 
-    def ours(self, pool: str, concurrency: int) -> Result:
+    def workers(self, name: str, pool: str, concurrency: int, processes: int) -> Workers:
+        return Workers([self.worker(name, pool, concurrency) for _ in range(processes)])
+
+    def ours(self, pool: str, concurrency: int, processes: int) -> Result:
         from django.db import connection
 
-        result = Result(f"ours ({pool})", f"{pool} ×{concurrency}", n=self.args.n)
+        label = f"{pool} ×{concurrency}" + (f", {processes} workers" if processes > 1 else "")
+        result = Result(f"ours ({pool})", label, n=self.args.n)
         low, high = self.seed(self.args.n)
         connection.close()
         before = self.counter.read()
-        worker = self.worker(f"ours-{pool}", pool, concurrency)
+        worker = self.workers(f"ours-{pool}", pool, concurrency, processes)
         result.rss_start = worker.rss_mb()
         beat = self.beat()
         started, made_due = self.make_due(low, high)
@@ -179,7 +197,7 @@ class Bench:
         connection.close()
         self.count_writes(result, before, extra_rows=made_due, extra_transactions=1)
         if self.args.latency_seconds:
-            result.latency_ms = self.ours_latency(pool, concurrency)
+            result.latency_ms = self.ours_latency(pool, concurrency, processes)
         return result
 
     def make_due(self, low: int, high: int) -> tuple[float, int]:
@@ -212,7 +230,7 @@ class Bench:
         last_record = max(executions.aggregate(m=Max("finished_at"))["m"], results.aggregate(m=Max("date_done"))["m"])
         return max(last_record.timestamp(), max(arrived, default=0.0))
 
-    def ours_latency(self, pool: str, concurrency: int) -> list[float]:
+    def ours_latency(self, pool: str, concurrency: int, processes: int) -> list[float]:
         """200 interval jobs, one fire a second each, staggered: 200 fires a second through beat."""
         from django.utils import timezone
 
@@ -220,7 +238,7 @@ class Bench:
         from tasks_app.models import Execution
 
         seconds = self.args.latency_seconds
-        worker = self.worker(f"ours-{pool}-latency", pool, concurrency)
+        worker = self.workers(f"ours-{pool}-latency", pool, concurrency, processes)
         beat = self.beat()
         start = timezone.now() + timedelta(seconds=4)
         namespace = f"bench-latency-{pool}"
@@ -324,7 +342,7 @@ def parse_arguments() -> argparse.Namespace:
     parser.add_argument("--n", type=int, default=20_000, help="executions per variant (default 20,000)")
     parser.add_argument("--latency-seconds", type=int, default=15, help="seconds of 200 fires/s per variant")
     parser.add_argument(
-        "--pools", default="prefork:2,threads:16", help="our pools and their concurrency, e.g. prefork:2,threads:16,gevent:64"
+        "--pools", default="prefork:2,threads:8x2", help="our pools: pool:concurrency[xworkers], e.g. prefork:2,threads:8x2"
     )
     parser.add_argument("--stock", default="off,default,tuned", help="stock variants to run (off, default, tuned; empty for none)")
     parser.add_argument("--database-url", help="the bench's database (dropped and recreated)")
@@ -368,8 +386,9 @@ def run(bench: Bench, args: argparse.Namespace) -> None:
     print(f"receiver ceiling (nginx, wrk -c32 POST): {keepalive:,.0f} req/s keep-alive, {close:,.0f} req/s new connection each", flush=True)
     results: list[Result] = []
     for spec in filter(None, args.pools.split(",")):
-        pool, _, concurrency = spec.partition(":")
-        results.append(bench.ours(pool, int(concurrency or 2)))
+        pool, _, size = spec.partition(":")
+        concurrency, _, processes = (size or "2").partition("x")
+        results.append(bench.ours(pool, int(concurrency), int(processes or 1)))
         print(f"  done: {results[-1].row()}", flush=True)
     for mode in filter(None, args.stock.split(",")):
         results.append(bench.stock(mode))
