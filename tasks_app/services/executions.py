@@ -15,11 +15,11 @@ from __future__ import annotations
 import logging
 import os
 import random
-from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import close_old_connections, transaction
@@ -39,6 +39,7 @@ from tasks_app.services.group_commit import GroupCommit
 from tasks_app.services.task_results import TaskRecord, store_task_results, task_result
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 # What an attempt's outcome writes on its Execution (the task id too: the claim leaves it out).
 OUTCOME_FIELDS = [
     "status", "finished_at", "awaiting_report", "request", "response_status", "response_headers", "response_body", "error", "task_id",
@@ -96,50 +97,77 @@ _record = GroupCommit(_record_many)
 _defer = GroupCommit(_defer_many)
 
 
-def run_execution(*, execution_id: int, task_id: str = "", task: TaskRecord | None = None) -> dict[str, Any]:
+def run_execution(
+    *, execution_id: int, task_id: str = "", task: TaskRecord | None = None, writer: Executor | None = None
+) -> dict[str, Any]:
     """Make one attempt. ``task`` (the Celery task running it) gets its TaskResult written with
-    the outcome, in one transaction; the summary returned is that TaskResult's result."""
+    the outcome, in one transaction; the summary returned is that TaskResult's result. The
+    database writes happen on ``writer`` when given (the process's database thread), else on
+    the calling thread."""
     task = task or TaskRecord(task_id)
-    claimed = _claim(ClaimRequest(execution_id, task.task_id))
+    claimed = _claim(ClaimRequest(execution_id, task.task_id), on=writer)
     if claimed is None:
         summary = {"execution": execution_id, "status": "not-queued"}
-        store_task_results([task_result(task, summary, started_at=None)], replace=False)
+        _write_on(writer, store_task_results, [task_result(task, summary, started_at=None)], replace=False)
         return summary
     execution, callback = claimed
     slot = host_limits.slot_for(callback, lease_seconds=claim_seconds(callback))
     if isinstance(slot, host_limits.Full):
-        return _deferred(execution, task, slot)
+        return _write_on(writer, _deferred, execution, task, slot)
     try:
         outcome = _call(execution, callback)
     finally:
         slot.release()
-    _record(_Record(execution, outcome, task))
+    _record(_Record(execution, outcome, task), on=writer)
     return _summary(execution, outcome)
 
 
 def run_executions(*, execution_ids: list[int], tasks: list[TaskRecord]) -> list[dict[str, Any]]:
-    """Several attempts side by side, each on a callback thread of this worker process, claimed
-    and recorded in shared batches (group commit). Returns when all have ended."""
-    threads = _callback_threads()
-    futures = [threads.submit(_run_on_callback_thread, pk, task) for pk, task in zip(execution_ids, tasks, strict=True)]
+    """Several attempts side by side, each on a callback thread of this worker process. Their
+    claims and records go to the process's database thread, which writes those that arrive
+    together in one transaction: one database connection per process, however many threads
+    call. Returns when all have ended."""
+    callback_threads = _process_pool("callback", _callback_threads)
+    writer = _process_pool("database", _DatabaseThread)
+    futures = [
+        callback_threads.submit(run_execution, execution_id=pk, task=task, writer=writer)
+        for pk, task in zip(execution_ids, tasks, strict=True)
+    ]
     return [future.result() for future in futures]
 
 
-def _run_on_callback_thread(execution_id: int, task: TaskRecord) -> dict[str, Any]:
-    # These threads are not Celery's: nothing else drops a connection the database broke.
-    close_old_connections()
-    return run_execution(execution_id=execution_id, task=task)
-
-
-_threads: tuple[int, ThreadPoolExecutor] | None = None
+def _write_on(writer: Executor | None, write: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    return write(*args, **kwargs) if writer is None else writer.submit(write, *args, **kwargs).result()
 
 
 def _callback_threads() -> ThreadPoolExecutor:
-    """The process's callback threads, made on first use (so after a prefork pool forked)."""
-    global _threads
-    if _threads is None or _threads[0] != os.getpid():
-        _threads = (os.getpid(), ThreadPoolExecutor(settings.WORKER_CALLBACK_THREADS, thread_name_prefix="callback"))
-    return _threads[1]
+    return ThreadPoolExecutor(settings.WORKER_CALLBACK_THREADS, thread_name_prefix="callback")
+
+
+class _DatabaseThread(ThreadPoolExecutor):
+    """One thread that makes a worker process's writes. Before each, it drops a connection the
+    database broke, as Celery does for its own pool's threads before each task."""
+
+    def __init__(self) -> None:
+        super().__init__(1, thread_name_prefix="database")
+
+    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
+        def checked() -> T:
+            close_old_connections()
+            return fn(*args, **kwargs)
+
+        return super().submit(checked)
+
+
+_pools: dict[str, tuple[int, ThreadPoolExecutor]] = {}
+
+
+def _process_pool(name: str, make: Callable[[], ThreadPoolExecutor]) -> ThreadPoolExecutor:
+    """This process's pool ``name``, made on first use (so after a prefork pool forked)."""
+    made = _pools.get(name)
+    if made is None or made[0] != os.getpid():
+        made = _pools[name] = (os.getpid(), make())
+    return made[1]
 
 
 def _deferred(execution: Execution, task: TaskRecord, full: host_limits.Full) -> dict[str, Any]:

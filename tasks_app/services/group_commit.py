@@ -1,12 +1,15 @@
 """Group commit: writes that several threads of one worker need at the same moment are made as
-one batch, in one transaction, by whichever of them gets the writer's lock first.
+one batch, in one transaction.
 
-No thread of its own and no timer: a thread queues its item and takes the writer's lock; if a
-writer before it already wrote the item, it is done at once, otherwise it writes everything
-queued so far. Under load the batches grow by themselves (as many items as threads arrived while
-the last batch was written); with one thread (prefork, solo) every batch is that thread's one item,
-written in its own thread with no handoff. Each thread waits until its own item is committed,
-so a task is acknowledged only after its writes are durable.
+Two ways to call it. Plain ``commit(item)``: the calling thread queues its item and takes the
+writer's lock; if a writer before it already wrote the item it is done at once, otherwise it
+writes everything queued so far, on its own database connection. With one thread (prefork,
+solo) every batch is that thread's one item, written with no hand-off. ``commit(item, on=executor)``:
+the item is written by ``executor`` (one thread: the process's database thread), so the many
+callback threads of a worker process share one connection instead of opening one each. Either
+way, under load the batches grow by themselves (as many items as arrived while the last batch
+was written), and each caller waits until its own item is committed, so a task is acknowledged
+only after its writes are durable.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
 from typing import Generic, TypeVar
 
 logger = logging.getLogger(__name__)
@@ -27,7 +31,7 @@ class _Ticket(Generic[Item, Result]):
 
     def __init__(self, item: Item) -> None:
         self.item = item
-        self.done = False
+        self.done = threading.Event()
         self.result: Result | None = None
         self.error: BaseException | None = None
 
@@ -42,19 +46,30 @@ class GroupCommit(Generic[Item, Result]):
         self._queue: list[_Ticket[Item, Result]] = []
         self._queue_lock = threading.Lock()
         self._writer = threading.Lock()
+        self._flush_requested = False
 
-    def __call__(self, item: Item) -> Result:
+    def __call__(self, item: Item, *, on: Executor | None = None) -> Result:
         ticket: _Ticket[Item, Result] = _Ticket(item)
         with self._queue_lock:
             self._queue.append(ticket)
-        with self._writer:
-            if not ticket.done:
-                with self._queue_lock:
-                    batch, self._queue = self._queue, []
-                self._run(batch)
+            hand_off = on is not None and not self._flush_requested
+            self._flush_requested |= hand_off
+        if on is None:
+            self._flush()
+        elif hand_off:
+            on.submit(self._flush)
+        ticket.done.wait()
         if ticket.error is not None:
             raise ticket.error
         return ticket.result  # type: ignore[return-value]
+
+    def _flush(self) -> None:
+        """Write what is queued (nothing, when a writer before took it: its items are done)."""
+        with self._writer:
+            with self._queue_lock:
+                batch, self._queue, self._flush_requested = self._queue, [], False
+            if batch:
+                self._run(batch)
 
     def _run(self, batch: list[_Ticket[Item, Result]]) -> None:
         try:
@@ -79,4 +94,4 @@ class GroupCommit(Generic[Item, Result]):
                 ticket.error = result
             else:
                 ticket.result = result
-            ticket.done = True
+            ticket.done.set()
