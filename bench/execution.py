@@ -69,6 +69,7 @@ class Result:
         ]  # fmt: skip
 
 
+SOAK_COLUMNS = ["executions", "worker RSS MB", "executions/s (last chunk)", "lost"]
 COLUMNS = [
     "variant", "pool", "executions/s", "due→request p50 ms", "p99 ms", "RSS start MB", "RSS after N MB",
     "writes/exec", "transactions/exec", "lost/dup",
@@ -101,6 +102,7 @@ class Bench:
         self.receiver = Receiver(work_dir)
         self.counter = WriteCounter(os.environ["DATABASE_URL"])
         self.hosts = 0
+        self.seeded = 0  # executions seeded so far: each gets an occurrence of its own
         self.started: list[Process] = []
         self.publisher = Celery("stock-publisher", broker=os.environ["REDIS_URL"])
 
@@ -168,10 +170,11 @@ class Bench:
         ids: list[int] = []
         for start in range(0, n, 2000):
             rows = [
-                Execution(job=jobs[i % SEED_JOBS], scheduled_for=base + timedelta(microseconds=i + n * self.hosts), due_at=due)
+                Execution(job=jobs[i % SEED_JOBS], scheduled_for=base + timedelta(microseconds=self.seeded + i), due_at=due)
                 for i in range(start, min(n, start + 2000))
             ]
             ids.extend(e.pk for e in Execution.objects.bulk_create(rows))
+        self.seeded += n
         return min(ids), max(ids)
 
     def workers(self, name: str, pool: str, concurrency: int, processes: int) -> Workers:
@@ -230,6 +233,26 @@ class Bench:
         last_record = max(executions.aggregate(m=Max("finished_at"))["m"], results.aggregate(m=Max("date_done"))["m"])
         return max(last_record.timestamp(), max(arrived, default=0.0))
 
+    def soak(self, pool: str, concurrency: int, processes: int, total: int) -> None:
+        """``total`` executions through one worker, ``--n`` at a time: its memory after each."""
+        from django.db import connection
+
+        worker = self.workers(f"soak-{pool}", pool, concurrency, processes)
+        beat = self.beat()
+        rows: list[list[Any]] = [[0, worker.rss_mb(), float("nan"), 0]]
+        while rows[-1][0] < total:
+            n = min(self.args.n, total - rows[-1][0])
+            low, high = self.seed(n)
+            connection.close()
+            started, _ = self.make_due(low, high)
+            chunk = Result("soak", pool, n=n)
+            finished = self.wait_ours(low, high, chunk)
+            rows.append([rows[-1][0] + n, worker.rss_mb(), n / (finished - started), rows[-1][3] + chunk.lost])
+            print(f"  soak: {rows[-1]}", flush=True)
+        beat.stop()
+        worker.stop()
+        print_table(f"Worker memory over {total:,} executions ({pool} ×{concurrency})", SOAK_COLUMNS, rows)
+
     def ours_latency(self, pool: str, concurrency: int, processes: int) -> list[float]:
         """200 interval jobs, one fire a second each, staggered: 200 fires a second through beat."""
         from django.utils import timezone
@@ -241,7 +264,7 @@ class Bench:
         worker = self.workers(f"ours-{pool}-latency", pool, concurrency, processes)
         beat = self.beat()
         start = timezone.now() + timedelta(seconds=4)
-        namespace = f"bench-latency-{pool}"
+        namespace = f"bench-latency-{pool}-{concurrency}x{processes}"
         for index in range(LATENCY_JOBS):
             services.create_job(
                 namespace=namespace, name=f"tick-{index}",
@@ -349,8 +372,16 @@ def parse_arguments() -> argparse.Namespace:
     parser.add_argument("--redis-db", type=int, default=11)
     parser.add_argument("--queue", default="bench-execution")
     parser.add_argument("--purge-rows", type=int, default=1_000_000, help="old rows to purge while the API is measured (0: skip)")
+    parser.add_argument("--soak", type=int, default=0, help="then run this many executions through the first pool, printing its memory")
     parser.add_argument("--profile", type=int, default=0, help="sample workers and beat with py-spy for this many seconds")
     return parser.parse_args()
+
+
+def pool_spec(spec: str) -> tuple[str, int, int]:
+    """ "threads:8x2" -> ("threads", 8, 2): pool, concurrency, worker processes."""
+    pool, _, size = spec.partition(":")
+    concurrency, _, processes = (size or "2").partition("x")
+    return pool, int(concurrency), int(processes or 1)
 
 
 def clear_redis(queue: str) -> None:
@@ -386,9 +417,7 @@ def run(bench: Bench, args: argparse.Namespace) -> None:
     print(f"receiver ceiling (nginx, wrk -c32 POST): {keepalive:,.0f} req/s keep-alive, {close:,.0f} req/s new connection each", flush=True)
     results: list[Result] = []
     for spec in filter(None, args.pools.split(",")):
-        pool, _, size = spec.partition(":")
-        concurrency, _, processes = (size or "2").partition("x")
-        results.append(bench.ours(pool, int(concurrency), int(processes or 1)))
+        results.append(bench.ours(*pool_spec(spec)))
         print(f"  done: {results[-1].row()}", flush=True)
     for mode in filter(None, args.stock.split(",")):
         results.append(bench.stock(mode))
@@ -397,6 +426,9 @@ def run(bench: Bench, args: argparse.Namespace) -> None:
         f"Execution path, N={args.n:,} HTTP callbacks per variant (receiver: {keepalive:,.0f} req/s keep-alive)",
         COLUMNS, [r.row() for r in results],
     )  # fmt: skip
+    if args.soak:
+        pool, concurrency, processes = pool_spec(args.pools.split(",")[0])
+        bench.soak(pool, concurrency, processes, args.soak)
     if args.purge_rows:
         from bench.execution_purge import purge_under_load
 

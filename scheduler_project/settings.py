@@ -202,6 +202,10 @@ EXECUTION_RECOVERY_GRACE_SECONDS = env_int("EXECUTION_RECOVERY_GRACE_SECONDS", 6
 # How far ahead the scheduler claims occurrences, and the most it claims in one step.
 SCHEDULER_BATCH_SIZE = env_int("SCHEDULER_BATCH_SIZE", 500)
 SCHEDULER_MAX_SLEEP_SECONDS = float(os.environ.get("SCHEDULER_MAX_SLEEP_SECONDS", "1.0"))
+# Occurrences are claimed (written as queued executions) up to this long before they are due,
+# in batches, so that at the due moment only the send is left to do. A job changed inside the
+# window has its claimed occurrence taken back (services.jobs).
+SCHEDULER_CLAIM_AHEAD_SECONDS = float(os.environ.get("SCHEDULER_CLAIM_AHEAD_SECONDS", "0.25"))
 # Executions due together are sent to the workers in messages of up to this many.
 EXECUTION_MESSAGE_SIZE = env_int("EXECUTION_MESSAGE_SIZE", 32)
 # Threads of each worker process that run the attempts of such a message side by side.

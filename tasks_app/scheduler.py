@@ -2,14 +2,17 @@
 
 Plain PeriodicTasks (those that belong to no job, such as the platform's own housekeeping)
 run as stock beat runs them. Jobs fire from their ``next_fire_at`` index through
-``tasks_app.services.firing``: each tick claims what is due, sends it, and then sleeps until
-the next due moment, woken early by a Redis message when a job or retry becomes due sooner.
+``tasks_app.services.firing``: each tick sends what is due, claims the occurrences that fall due
+within the claim-ahead window (so that, when they are due, sending is all that is left), and
+then sleeps until the next due moment, woken early by a Redis message when a job or retry
+becomes due sooner.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from datetime import datetime, timedelta
 from typing import Any
 
 import redis
@@ -37,6 +40,8 @@ class JobScheduler(DatabaseScheduler):
     _last_heartbeat = 0.0
     _next_stock_tick = 0.0
     _stock_due = 0.0
+    # The next occurrence of any job, as last read (None: unknown, so the next tick claims).
+    _next_occurrence: datetime | None = None
 
     def enabled_models_qs(self) -> QuerySet[PeriodicTask]:
         """Stock beat's rows, less those that mirror a job (jobs fire from their own index).
@@ -59,22 +64,43 @@ class JobScheduler(DatabaseScheduler):
         try:
             self._fire_due_jobs()
             self._housekeeping()
-            next_due = services.next_due_at()
+            wake_at = self._next_wake()
         except (DatabaseError, InterfaceError):
             logger.exception("database error while firing jobs; retrying")
             close_old_connections()
-            next_due = None
-        self._wait(min(stock_interval, self._seconds_until(next_due)))
+            wake_at, self._next_occurrence = None, None
+        self._wait(min(stock_interval, self._seconds_until(wake_at)))
         # Waiting happened above; a positive interval keeps beat's own sync check in its loop.
         return 0.001
 
     def _fire_due_jobs(self) -> None:
+        """Send what is due, then claim what falls due within SCHEDULER_CLAIM_AHEAD_SECONDS; a
+        round repeats only while a batch came back full."""
         for _ in range(MAX_ROUNDS_PER_TICK):
-            claimed = services.claim_due_occurrences()
             with self.app.producer_or_acquire() as producer:
                 sent = services.dispatch_due_executions(send=lambda group: send_executions(group, producer))
+            claimed = self._claim_ahead()
             if claimed < settings.SCHEDULER_BATCH_SIZE and sent < settings.SCHEDULER_BATCH_SIZE:
                 return
+
+    def _claim_ahead(self) -> int:
+        """Claims in batches: only once the next occurrence is within half the claim-ahead
+        window, then everything due within the whole window (or when a wake-up said a job
+        changed: the next occurrence is then unknown)."""
+        ahead = timedelta(seconds=settings.SCHEDULER_CLAIM_AHEAD_SECONDS)
+        now = clock.now()
+        if self._next_occurrence is not None and self._next_occurrence > now + ahead / 2:
+            return 0
+        self._next_occurrence = None
+        return services.claim_due_occurrences(now=now, until=now + ahead)
+
+    def _next_wake(self) -> datetime | None:
+        """When the next attempt falls due, or the next occurrence comes within half the
+        claim-ahead window, whichever is first."""
+        due = services.next_due()
+        self._next_occurrence = due.occurrence
+        claim_at = due.occurrence - timedelta(seconds=settings.SCHEDULER_CLAIM_AHEAD_SECONDS) / 2 if due.occurrence else None
+        return min((m for m in (claim_at, due.attempt) if m is not None), default=None)
 
     def _housekeeping(self) -> None:
         now = time.monotonic()
@@ -109,6 +135,7 @@ class JobScheduler(DatabaseScheduler):
                 self._pubsub.subscribe(platform_redis.key(platform_redis.WAKE_CHANNEL))
             if self._pubsub.get_message(timeout=seconds) is not None:
                 self._drain_wakeups()
+                self._next_occurrence = None  # a job changed: claim without assuming when
         except redis.RedisError:
             logger.warning("no wake-ups from Redis; polling instead")
             self._pubsub = None

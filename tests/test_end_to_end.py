@@ -55,3 +55,39 @@ def test_worker_killed_mid_call_loses_nothing(processes, receiver) -> None:
     )
     assert len(calls) == 2 and calls[0] == calls[1] == str(execution.pk)
     assert Execution.objects.filter(job=job).count() == 1
+
+
+def test_worker_killed_mid_message_loses_nothing_and_records_each_attempt_once(processes, receiver) -> None:
+    """Forty attempts due together travel in two messages; the worker dies while the first
+    message's calls are in flight. Every attempt ends succeeded, once, with one TaskResult; only
+    the calls that were in flight at the kill are made again."""
+    from django_celery_results.models import TaskResult
+
+    calls: list[str] = []
+    killed = threading.Event()
+
+    def slow_until_killed(request: Request) -> Response:
+        calls.append(request.headers.get("X-Execution-Id", ""))
+        if not killed.is_set():
+            time.sleep(2)
+        return Response("done")
+
+    receiver.expect_request("/batch").respond_with_handler(slow_until_killed)
+    processes.worker("worker-1")
+    processes.beat()
+    time.sleep(3)  # both processes up before the jobs are due
+    due = (timezone.now() + timedelta(seconds=2)).isoformat()
+    callback = {"url": receiver.url_for("/batch"), "timeout_seconds": 5}
+    jobs = [make_job(callback=callback, trigger={"kind": "at", "at": due}) for _ in range(40)]
+    wait_for(lambda: len(calls) >= 10, timeout=30, message="calls in flight")
+    processes.kill("worker-1")
+    in_flight = len(calls)
+    killed.set()
+    processes.worker("worker-2")
+    done = Execution.objects.filter(job__in=jobs, status="succeeded")
+    wait_for(lambda: done.count() == 40, timeout=60, message="all forty to succeed")
+    assert Execution.objects.filter(job__in=jobs).count() == 40
+    assert set(calls) == {str(pk) for pk in done.values_list("pk", flat=True)}
+    assert len(calls) <= 40 + in_flight
+    task_ids = list(done.values_list("task_id", flat=True))
+    assert TaskResult.objects.filter(task_id__in=task_ids, status="SUCCESS").count() == 40

@@ -6,7 +6,7 @@ from tasks_app.services import hangfire, registry  # the hangfire dialect and th
 from tasks_app.services.crontab import create_crontab_task, crontab_task_log, find_crontab_task, update_crontab_task
 from tasks_app.services.dispatch import add_dispatch_task, find_dispatch_task
 from tasks_app.services.executions import complete_pending, record_outcome, retry_execution, run_execution, run_executions
-from tasks_app.services.firing import claim_due_occurrences, dispatch_due_executions, next_due_at, recover_lost_executions
+from tasks_app.services.firing import claim_due_occurrences, dispatch_due_executions, next_due, recover_lost_executions
 from tasks_app.services.jobs import create_job, delete_job, pause_job, resume_job, trigger_job, update_job
 from tasks_app.services.queues import (
     cancel_queue_task,
@@ -43,7 +43,7 @@ __all__ = [
     "get_queue_task",
     "hangfire",
     "held_leases",
-    "next_due_at",
+    "next_due",
     "pause_job",
     "purge_expired_executions",
     "queue_length",

@@ -45,13 +45,14 @@ class Plan:
     fired: int = 0
 
 
-def plan_occurrences(job: Job, now: datetime) -> Plan:
-    """Walk a job's occurrences up to now and apply its misfire policy to the late ones."""
+def plan_occurrences(job: Job, now: datetime, until: datetime | None = None) -> Plan:
+    """Walk a job's occurrences up to ``until`` (now by default) and apply its misfire policy to
+    those already late ``now``."""
     trigger = stored_trigger(job.trigger)
     grace = timedelta(seconds=job.misfire_grace_seconds)
     plan = Plan(next_fire_at=job.next_fire_at, fired=job.fire_count)
-    late_fired = 0
-    while plan.next_fire_at is not None and plan.next_fire_at <= now and len(plan.fire) + len(plan.skip) < MAX_OCCURRENCES_PER_CLAIM:
+    late_fired, until = 0, until or now
+    while plan.next_fire_at is not None and plan.next_fire_at <= until and len(plan.fire) + len(plan.skip) < MAX_OCCURRENCES_PER_CLAIM:
         moment = plan.next_fire_at
         on_time = now - moment <= grace
         if on_time or _fires_when_late(job, late_fired):
@@ -113,20 +114,22 @@ def release_held_attempt(execution: Execution) -> None:
         Execution.objects.filter(job_id=execution.job_id, status=ExecutionStatus.QUEUED, due_at=HELD).update(due_at=clock.now())
 
 
-def claim_due_occurrences(*, now: datetime | None = None, limit: int | None = None) -> int:
-    """Step 1; returns how many executions were written."""
+def claim_due_occurrences(*, now: datetime | None = None, until: datetime | None = None, limit: int | None = None) -> int:
+    """Step 1, for the occurrences due by ``until`` (now by default; the beat claims a moment
+    ahead, so that when they fall due only step 2 stands between them and the broker). Returns
+    how many executions were written."""
     now = now or clock.now()
     with transaction.atomic():
         jobs = list(
             Job.objects.select_for_update(skip_locked=True)
-            .filter(enabled=True, next_fire_at__lte=now)
+            .filter(enabled=True, next_fire_at__lte=until or now)
             .order_by("next_fire_at")[: limit or settings.SCHEDULER_BATCH_SIZE]
         )
         executions: list[Execution] = []
         finished: list[int] = []
         busy = _unfinished_runs(jobs)
         for job in jobs:
-            plan = plan_occurrences(job, now)
+            plan = plan_occurrences(job, now, until)
             executions.extend(_executions_for(job, plan, now, busy))
             job.next_fire_at, job.fire_count = plan.next_fire_at, plan.fired
             if plan.next_fire_at is None:
@@ -206,19 +209,26 @@ def recover_lost_executions(*, now: datetime | None = None) -> int:
     return unreported + orphaned + unclaimed
 
 
-def next_due_at() -> datetime | None:
-    """The earliest moment anything is due: a job's next occurrence or a waiting attempt. One
-    round trip, each half served by its partial index (the beat asks after every tick)."""
+@dataclass(frozen=True)
+class NextDue:
+    """What the beat waits for: the next occurrence of any job, and the next attempt to send."""
+
+    occurrence: datetime | None
+    attempt: datetime | None
+
+
+def next_due() -> NextDue:
+    """One round trip, each half served by its partial index (the beat asks after every tick)."""
     jobs, executions = rows.quote(Job._meta.db_table), rows.quote(Execution._meta.db_table)
     # The status is written into the SQL, not bound: a prepared statement's generic plan could
     # not prove a bound value matches the partial index's condition.
     sql = (
-        f"SELECT MIN(m) FROM (SELECT (SELECT next_fire_at FROM {jobs} WHERE enabled AND next_fire_at IS NOT NULL"
-        f" ORDER BY next_fire_at LIMIT 1) AS m UNION ALL SELECT (SELECT due_at FROM {executions}"
-        f" WHERE status = '{ExecutionStatus.QUEUED}' AND dispatched_at IS NULL ORDER BY due_at LIMIT 1)) AS earliest"
+        f"SELECT (SELECT next_fire_at FROM {jobs} WHERE enabled AND next_fire_at IS NOT NULL ORDER BY next_fire_at LIMIT 1),"
+        f" (SELECT due_at FROM {executions} WHERE status = '{ExecutionStatus.QUEUED}' AND dispatched_at IS NULL"
+        f" ORDER BY due_at LIMIT 1)"
     )
-    (moment,) = rows.select(sql, [], [rows.field(Job, "next_fire_at")])[0]
-    return moment  # type: ignore[no-any-return]
+    occurrence, attempt = rows.select(sql, [], [rows.field(Job, "next_fire_at"), rows.field(Execution, "due_at")])[0]
+    return NextDue(occurrence, attempt)
 
 
-__all__ = ["claim_due_occurrences", "dispatch_due_executions", "next_due_at", "recover_lost_executions"]
+__all__ = ["claim_due_occurrences", "dispatch_due_executions", "next_due", "recover_lost_executions"]

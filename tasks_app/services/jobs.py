@@ -12,7 +12,7 @@ from tasks_app import clock, schedules
 from tasks_app import redis as platform_redis
 from tasks_app.callbacks import build_callback
 from tasks_app.exceptions import Conflict, InvalidInput
-from tasks_app.models import Dialect, Execution, ExecutionReason, Job, MisfirePolicy, OverlapPolicy
+from tasks_app.models import Dialect, Execution, ExecutionReason, ExecutionStatus, Job, MisfirePolicy, OverlapPolicy
 from tasks_app.retry import RetryPolicy
 from tasks_app.triggers import build_trigger, stored_trigger
 
@@ -105,6 +105,7 @@ def update_job(*, job: Job, **changes: Any) -> Job:
     try:
         with transaction.atomic():
             job = _locked(job)
+            _take_back_claimed_ahead(job, now)
             new_trigger = "trigger" in values and values["trigger"] != job.trigger
             resumed = values.get("enabled") is True and not job.enabled
             for name, value in values.items():
@@ -115,6 +116,18 @@ def update_job(*, job: Job, **changes: Any) -> Job:
     except IntegrityError:
         raise Conflict(f"a job named {job.name!r} already exists in {job.namespace!r}", field="name") from None
     return job
+
+
+def _take_back_claimed_ahead(job: Job, now: datetime) -> None:
+    """The beat claims occurrences a moment before they are due (SCHEDULER_CLAIM_AHEAD_SECONDS).
+    Those not yet due go back to the job, so a change made just before one applies to it."""
+    ahead = job.executions.filter(
+        status=ExecutionStatus.QUEUED, dispatched_at__isnull=True, reason=ExecutionReason.SCHEDULE, attempt=1, scheduled_for__gt=now
+    )
+    moments = sorted(ahead.values_list("scheduled_for", flat=True))
+    if moments:
+        ahead.delete()
+        job.next_fire_at, job.fire_count = moments[0], job.fire_count - len(moments)
 
 
 def pause_job(*, job: Job) -> Job:
@@ -136,6 +149,7 @@ def trigger_job(*, job: Job, reason: str = ExecutionReason.MANUAL) -> Execution:
 @transaction.atomic
 def delete_job(*, job: Job) -> None:
     """Delete a job and its schedule; its executions stay (for the log's retention)."""
+    _take_back_claimed_ahead(job, clock.now())
     job.executions.filter(status="queued").update(status="skipped", error="job deleted", finished_at=clock.now())
     schedules.delete_periodic_task(job)
     job.delete()

@@ -186,13 +186,39 @@ def test_dispatch_groups_due_executions_into_messages_by_priority(settings) -> N
     assert messages[0][0].job_id == urgent.pk and all(e.priority == 0 for m in messages[1:] for e in m)
 
 
-def test_next_due_at_is_the_earliest_job_occurrence_or_waiting_attempt() -> None:
-    assert services.next_due_at() is None
+def test_next_due_is_the_earliest_job_occurrence_and_waiting_attempt() -> None:
+    assert services.next_due() == services.firing.NextDue(None, None)
     later = make_job(trigger={"kind": "delay", "seconds": 3600})
-    assert services.next_due_at() == Job.objects.get(pk=later.pk).next_fire_at
+    next_fire_at = Job.objects.get(pk=later.pk).next_fire_at
+    assert services.next_due() == services.firing.NextDue(next_fire_at, None)
     make_job()  # due now: claimed into an execution that waits to be sent
     services.claim_due_occurrences()
     waiting = Execution.objects.get(status="queued", dispatched_at__isnull=True)
-    assert services.next_due_at() == waiting.due_at
+    assert services.next_due() == services.firing.NextDue(next_fire_at, waiting.due_at)
     services.dispatch_due_executions(send=lambda group: None)
-    assert services.next_due_at() == Job.objects.get(pk=later.pk).next_fire_at
+    assert services.next_due() == services.firing.NextDue(next_fire_at, None)
+
+
+def test_occurrences_claimed_ahead_wait_to_be_sent_until_due() -> None:
+    job = make_job(trigger={"kind": "delay", "seconds": 10})
+    now = timezone.now()
+    assert services.claim_due_occurrences(now=now, until=now + timedelta(seconds=20)) == 1
+    execution = Execution.objects.get(job=job)
+    assert execution.status == "queued" and execution.error == ""  # on time, not a misfire
+    sent: list[Execution] = []
+    assert services.dispatch_due_executions(send=sent.extend, now=now) == 0
+    assert services.dispatch_due_executions(send=sent.extend, now=execution.due_at) == 1
+
+
+@pytest.mark.parametrize("change", [{"enabled": False}, {"trigger": {"kind": "delay", "seconds": 3600}}, {"priority": 3}])
+def test_a_change_takes_back_an_occurrence_claimed_ahead(change: dict) -> None:
+    job = make_job(trigger={"kind": "delay", "seconds": 10})
+    due = Job.objects.get(pk=job.pk).next_fire_at
+    now = timezone.now()
+    services.claim_due_occurrences(now=now, until=now + timedelta(seconds=20))
+    job = services.update_job(job=Job.objects.get(pk=job.pk), **change)
+    assert not Execution.objects.filter(job=job).exists()
+    if "trigger" in change:
+        assert job.next_fire_at > due + timedelta(seconds=3000)
+    else:
+        assert (job.next_fire_at, job.fire_count) == (due, 0)
