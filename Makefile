@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# Worker processes `make run` starts: one per core (each runs WORKER_CONCURRENCY threads).
+WORKER_PROCESSES ?= 2
 
 .PHONY: run test lint install migrate proto bench-execution bench-scheduler bench-console bench-queues clean
 
@@ -21,7 +23,7 @@ run: migrate
 	$(PY) manage.py collectstatic --no-input -v0
 	$(PY) manage.py bootstrap_local
 	$(PY) manage.py ensure_redis
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/honcho start -f Procfile
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/honcho start -f Procfile -c worker=$(WORKER_PROCESSES)
 
 test: install
 	DJANGO_SETTINGS_MODULE=scheduler_project.settings $(PY) manage.py ensure_redis

@@ -365,7 +365,7 @@ def parse_arguments() -> argparse.Namespace:
     parser.add_argument("--n", type=int, default=20_000, help="executions per variant (default 20,000)")
     parser.add_argument("--latency-seconds", type=int, default=15, help="seconds of 200 fires/s per variant")
     parser.add_argument(
-        "--pools", default="prefork:2,threads:8x2", help="our pools: pool:concurrency[xworkers], e.g. prefork:2,threads:8x2"
+        "--pools", default="threads:8x2,prefork:2", help="our pools: pool:concurrency[xworkers], e.g. prefork:2,threads:8x2"
     )
     parser.add_argument("--stock", default="off,default,tuned", help="stock variants to run (off, default, tuned; empty for none)")
     parser.add_argument("--database-url", help="the bench's database (dropped and recreated)")
