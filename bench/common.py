@@ -94,6 +94,13 @@ class Process:
         self.log.close()
 
 
+def pool_spec(spec: str) -> tuple[str, int, int]:
+    """ "threads:8x2" -> ("threads", 8, 2): a worker pool, its concurrency, worker processes."""
+    pool, _, size = spec.partition(":")
+    concurrency, _, processes = (size or "2").partition("x")
+    return pool, int(concurrency), int(processes or 1)
+
+
 def celery(*arguments: str) -> list[str]:
     return [sys.executable, "-m", "celery", "-A", "scheduler_project", *arguments]
 

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.common import pool_spec  # noqa: E402
 from bench.execution_support import (  # noqa: E402
     Process,
     Receiver,
@@ -375,13 +376,6 @@ def parse_arguments() -> argparse.Namespace:
     parser.add_argument("--soak", type=int, default=0, help="then run this many executions through the first pool, printing its memory")
     parser.add_argument("--profile", type=int, default=0, help="sample workers and beat with py-spy for this many seconds")
     return parser.parse_args()
-
-
-def pool_spec(spec: str) -> tuple[str, int, int]:
-    """ "threads:8x2" -> ("threads", 8, 2): pool, concurrency, worker processes."""
-    pool, _, size = spec.partition(":")
-    concurrency, _, processes = (size or "2").partition("x")
-    return pool, int(concurrency), int(processes or 1)
 
 
 def clear_redis(queue: str) -> None:

@@ -24,7 +24,17 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.common import DEFAULT_DATABASE, Process, Receiver, bench_environment, celery, percentile, print_table, recreate_database  # noqa: E402
+from bench.common import (
+    DEFAULT_DATABASE,
+    Process,
+    Receiver,
+    bench_environment,
+    celery,
+    percentile,
+    pool_spec,
+    print_table,
+    recreate_database,
+)  # noqa: E402
 
 CRON_JOBS, INTERVAL_JOBS, INTERVAL_SECONDS, ONE_OFFS_PER_SECOND = 20, 800, 10, 100  # 20 + 80 + 100 = 200 fires/s
 CHURN_EVERY_SECONDS = 0.06  # 1,000 creates/changes a minute
@@ -201,12 +211,7 @@ def run_ours(size: int, duration: int, *, beats: int, kill_one: bool, pool: str,
         trigger_for=lambda i: {"kind": "cron", "cron": FAR_FUTURE_CRON, "time_zone": "UTC"},
         next_for=lambda i: datetime(2027, 1, 1, tzinfo=clock.now().tzinfo) + timedelta(seconds=i % 86400),
     )  # fmt: skip
-    worker = Process(
-        "worker",
-        celery("worker", "-P", pool, "-c", "2" if pool == "prefork" else "16", "-Q", os.environ["CELERY_QUEUE"], "-l", "warning"),
-        log_dir,
-    )
-    processes = [worker]
+    processes = workers("worker", pool, log_dir)
     try:
         wait_until(lambda: platform_redis.last_heartbeat("worker"), 60)
         probe = services.create_job(namespace="bench", name="probe", trigger={"kind": "now"}, callback={"url": receiver.url})
@@ -271,10 +276,18 @@ def burst(url: str, count: int = 5000) -> float:
     return count / max(0.001, (last - due).total_seconds()) if done and last else float("nan")
 
 
+def workers(name: str, spec: str, log_dir: Path, *options: str) -> list[Process]:
+    """Worker processes for "pool:concurrency[xprocesses]", e.g. threads:8x2 (make run's)."""
+    pool, concurrency, count = pool_spec(spec)
+    queue = os.environ["CELERY_QUEUE"]
+    arguments = ["worker", *options, "-P", pool, "-c", str(concurrency), "-Q", queue, "-l", "warning"]
+    return [Process(f"{name}-{n}", celery(*arguments, "-n", f"{name}-{n}@%h"), log_dir) for n in range(count)]
+
+
 # --- stock django-celery-beat ---------------------------------------------------------------
 
 
-def run_stock(size: int, duration: int, *, pool: str, log_dir: Path) -> Result:
+def run_stock(size: int, duration: int, *, log_dir: Path) -> Result:
     import redis
     from django.db import connections, transaction
     from django.utils import timezone
@@ -296,23 +309,7 @@ def run_stock(size: int, duration: int, *, pool: str, log_dir: Path) -> Result:
                 PeriodicTask(name=f"bg-{i}", task="bench.record_start", crontab=hourly_on_new_year, kwargs=f'{{"marker": "bg-{i}"}}')
                 for i in range(start, min(size, start + 5000))
             )
-    worker = Process(
-        "stock-worker",
-        celery(
-            "worker",
-            "-I",
-            "bench.stock_tasks",
-            "-P",
-            pool,
-            "-c",
-            "2" if pool == "prefork" else "16",
-            "-Q",
-            os.environ["CELERY_QUEUE"],
-            "-l",
-            "warning",
-        ),
-        log_dir,
-    )
+    (worker,) = workers("stock-worker", "prefork:2", log_dir, "-I", "bench.stock_tasks")  # stock Celery's own pool
     beat = None
     try:
         time.sleep(5)
@@ -383,7 +380,7 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=60, help="seconds of measured load per run")
     parser.add_argument("--stock-max", type=int, default=100000, help="largest size stock beat is run at")
     parser.add_argument("--ha-size", type=int, default=10000, help="size of the two-beat runs (0: skip them)")
-    parser.add_argument("--pool", default="prefork", help="worker pool: prefork | threads")
+    parser.add_argument("--pool", default="threads:8x2", help="our workers: pool:concurrency[xprocesses] (stock: prefork:2)")
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE))
     args = parser.parse_args()
     os.environ.update(bench_environment(args.database_url, queue="bench-scheduler"))
@@ -396,7 +393,7 @@ def main() -> None:
         results.append(run_ours(size, args.duration, beats=1, kill_one=False, pool=args.pool, log_dir=log_dir))
         print_table("so far", COLUMNS, [r.row() for r in results])
         if size <= args.stock_max:
-            results.append(run_stock(size, args.duration, pool=args.pool, log_dir=log_dir))
+            results.append(run_stock(size, args.duration, log_dir=log_dir))
         else:
             results.append(Result("stock DatabaseScheduler", size, note=f"not run: above --stock-max {args.stock_max}"))
         print_table("so far", COLUMNS, [r.row() for r in results])

@@ -206,6 +206,9 @@ SCHEDULER_MAX_SLEEP_SECONDS = float(os.environ.get("SCHEDULER_MAX_SLEEP_SECONDS"
 # in batches, so that at the due moment only the send is left to do. A job changed inside the
 # window has its claimed occurrence taken back (services.jobs).
 SCHEDULER_CLAIM_AHEAD_SECONDS = float(os.environ.get("SCHEDULER_CLAIM_AHEAD_SECONDS", "0.25"))
+# The shortest gap between two sends: attempts due a few milliseconds apart go out together, in
+# one message, instead of one message each (0 sends each the moment it is due).
+SCHEDULER_DISPATCH_GAP_SECONDS = float(os.environ.get("SCHEDULER_DISPATCH_GAP_SECONDS", "0.01"))
 # Executions due together are sent to the workers in messages of up to this many.
 EXECUTION_MESSAGE_SIZE = env_int("EXECUTION_MESSAGE_SIZE", 32)
 # Threads of each worker process that run the attempts of such a message side by side.

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import redis
@@ -42,6 +42,7 @@ class JobScheduler(DatabaseScheduler):
     _stock_due = 0.0
     # The next occurrence of any job, as last read (None: unknown, so the next tick claims).
     _next_occurrence: datetime | None = None
+    _last_dispatch = datetime.min.replace(tzinfo=UTC)
 
     def enabled_models_qs(self) -> QuerySet[PeriodicTask]:
         """Stock beat's rows, less those that mirror a job (jobs fire from their own index).
@@ -79,6 +80,8 @@ class JobScheduler(DatabaseScheduler):
         for _ in range(MAX_ROUNDS_PER_TICK):
             with self.app.producer_or_acquire() as producer:
                 sent = services.dispatch_due_executions(send=lambda group: send_executions(group, producer))
+            if sent:
+                self._last_dispatch = clock.now()
             claimed = self._claim_ahead()
             if claimed < settings.SCHEDULER_BATCH_SIZE and sent < settings.SCHEDULER_BATCH_SIZE:
                 return
@@ -95,12 +98,14 @@ class JobScheduler(DatabaseScheduler):
         return services.claim_due_occurrences(now=now, until=now + ahead)
 
     def _next_wake(self) -> datetime | None:
-        """When the next attempt falls due, or the next occurrence comes within half the
-        claim-ahead window, whichever is first."""
+        """When the next attempt falls due (but not sooner than SCHEDULER_DISPATCH_GAP_SECONDS
+        after the last send, so that attempts due a few milliseconds apart share a message), or
+        the next occurrence comes within half the claim-ahead window, whichever is first."""
         due = services.next_due()
         self._next_occurrence = due.occurrence
         claim_at = due.occurrence - timedelta(seconds=settings.SCHEDULER_CLAIM_AHEAD_SECONDS) / 2 if due.occurrence else None
-        return min((m for m in (claim_at, due.attempt) if m is not None), default=None)
+        send_at = due.attempt and max(due.attempt, self._last_dispatch + timedelta(seconds=settings.SCHEDULER_DISPATCH_GAP_SECONDS))
+        return min((m for m in (claim_at, send_at) if m is not None), default=None)
 
     def _housekeeping(self) -> None:
         now = time.monotonic()

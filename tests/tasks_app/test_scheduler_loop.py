@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 
 import pytest
 
@@ -27,3 +28,16 @@ def test_stock_entries_are_looked_at_when_their_look_is_due() -> None:
     wait = scheduler._stock_tick()
     assert scheduler._next_stock_tick > time.monotonic()
     assert 0 < wait <= max(scheduler.max_interval, 1.0)
+
+
+def test_attempts_due_just_after_a_send_wait_for_the_dispatch_gap(settings) -> None:
+    from tasks_app import clock, services
+    from tests.factories import make_job
+
+    settings.SCHEDULER_DISPATCH_GAP_SECONDS = 0.5
+    make_job()
+    services.claim_due_occurrences()  # an attempt due now, not sent yet
+    scheduler = JobScheduler(app=app, lazy=True)
+    assert scheduler._next_wake() <= clock.now()  # nothing sent lately: at once
+    scheduler._last_dispatch = clock.now()
+    assert scheduler._next_wake() >= scheduler._last_dispatch + timedelta(seconds=0.5)
