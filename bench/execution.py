@@ -290,7 +290,6 @@ class Bench:
         from django_celery_results.models import TaskResult
 
         result = Result(f"stock requests.post, results {mode}", "prefork ×2", n=self.args.n)
-        publisher = self.publisher
         first_result = TaskResult.objects.aggregate(m=Max("id"))["m"] or 0
         connection.close()
         before = self.counter.read()
@@ -298,19 +297,8 @@ class Bench:
         result.rss_start = worker.rss_mb()
         tag = f"stock-{mode}"
         started = time.time()
-        with publisher.producer_or_acquire() as producer:
-            for i in range(self.args.n):
-                publisher.send_task(
-                    "bench.stock_post",
-                    args=[self.receiver.url("/stock"), f"{tag}-{i}"],
-                    queue=os.environ["CELERY_QUEUE"],
-                    producer=producer,
-                )
-
-        def arrived() -> bool:
-            return sum(1 for marker in self.receiver.read() if marker.startswith(f"{tag}-")) >= self.args.n
-
-        wait_for(arrived, timeout=max(300.0, self.args.n / 20), every=0.25, message="stock callbacks")
+        self.publish_stock(tag, self.args.n)
+        self.wait_stock(tag, self.args.n, timeout=max(300.0, self.args.n / 20))
         finished = max(v for k, v in self.receiver.arrivals.items() if k.startswith(f"{tag}-"))
         if mode != "off":
             stored = TaskResult.objects.filter(id__gt=first_result, status="SUCCESS")
@@ -323,27 +311,30 @@ class Bench:
         connection.close()
         self.count_writes(result, before)
         if self.args.latency_seconds:
-            result.latency_ms = self.stock_latency(mode, publisher)
+            result.latency_ms = self.stock_latency(mode)
         return result
 
-    def stock_latency(self, mode: str, publisher: Any) -> list[float]:
+    def publish_stock(self, tag: str, count: int, *, start: float = 0.0, rate: float | None = None) -> None:
+        """``count`` stock messages marked ``<tag>-<i>``: at once, or the i-th at start + i/rate."""
+        with self.publisher.producer_or_acquire() as producer:
+            for i in range(count):
+                if rate:
+                    time.sleep(max(0.0, start + i / rate - time.time()))
+                arguments = [self.receiver.url("/stock"), f"{tag}-{i}"]
+                self.publisher.send_task("bench.stock_post", args=arguments, queue=os.environ["CELERY_QUEUE"], producer=producer)
+
+    def wait_stock(self, tag: str, count: int, *, timeout: float) -> None:
+        def arrived() -> bool:
+            return sum(1 for marker in self.receiver.read() if marker.startswith(f"{tag}-")) >= count
+
+        wait_for(arrived, timeout=timeout, every=0.25, message=f"{tag} callbacks")
+
+    def stock_latency(self, mode: str) -> list[float]:
         worker = self.worker(f"stock-{mode}-latency", "prefork", 2, app="bench.execution_stock", env={"BENCH_STOCK_RESULTS": mode})
         tag, rate, total = f"stock-{mode}-latency", LATENCY_JOBS, LATENCY_JOBS * self.args.latency_seconds
         start = time.time() + 1
-        with publisher.producer_or_acquire() as producer:
-            for i in range(total):
-                time.sleep(max(0.0, start + i / rate - time.time()))
-                publisher.send_task(
-                    "bench.stock_post",
-                    args=[self.receiver.url("/stock"), f"{tag}-{i}"],
-                    queue=os.environ["CELERY_QUEUE"],
-                    producer=producer,
-                )
-
-        def arrived() -> bool:
-            return sum(1 for marker in self.receiver.read() if marker.startswith(f"{tag}-")) >= total
-
-        wait_for(arrived, timeout=300, every=0.5, message="stock latency callbacks")
+        self.publish_stock(tag, total, start=start, rate=rate)
+        self.wait_stock(tag, total, timeout=300)
         worker.stop()
         prefix = f"{tag}-"
         return [

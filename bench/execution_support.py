@@ -16,6 +16,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from bench.common import bench_environment
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/bench_execution"
 
@@ -34,15 +36,7 @@ def bench_database_url(explicit: str | None) -> str:
 
 
 def environment(database_url: str, *, redis_db: int, queue: str) -> dict[str, str]:
-    return {
-        "DATABASE_URL": database_url,
-        "REDIS_URL": f"redis://127.0.0.1:6379/{redis_db}",
-        "CELERY_QUEUE": queue,
-        "REDIS_KEY_PREFIX": f"{queue}:",
-        "DJANGO_SETTINGS_MODULE": "scheduler_project.settings",
-        "LOG_LEVEL": "WARNING",
-        "PYTHONPATH": str(ROOT),
-    }
+    return bench_environment(database_url, redis_db=redis_db, queue=queue) | {"PYTHONPATH": str(ROOT)}
 
 
 def recreate_database(database_url: str) -> None:
