@@ -124,10 +124,12 @@ def _take_back_claimed_ahead(job: Job, now: datetime) -> None:
     ahead = job.executions.filter(
         status=ExecutionStatus.QUEUED, dispatched_at__isnull=True, reason=ExecutionReason.SCHEDULE, attempt=1, scheduled_for__gt=now
     )
-    moments = sorted(ahead.values_list("scheduled_for", flat=True))
-    if moments:
-        ahead.delete()
-        job.next_fire_at, job.fire_count = moments[0], job.fire_count - len(moments)
+    # Locked first: a beat sending one of them holds its lock (we then see it sent and leave it),
+    # and a beat that comes after skips the rows we hold. Nothing is both sent and taken back.
+    claimed = dict(ahead.select_for_update().values_list("pk", "scheduled_for"))
+    if claimed:
+        Execution.objects.filter(pk__in=claimed).delete()
+        job.next_fire_at, job.fire_count = min(claimed.values()), job.fire_count - len(claimed)
 
 
 def pause_job(*, job: Job) -> Job:
