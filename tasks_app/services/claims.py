@@ -109,6 +109,28 @@ def _move_to_running(ids: list[int], now: datetime, deadline: datetime) -> int:
     return rows.execute(sql, [ExecutionStatus.RUNNING, started, until, *ids, ExecutionStatus.QUEUED])
 
 
+def claim_is_fresh(execution: Execution, callback: Callback) -> bool:
+    """False when a claimed attempt has used up more than half its grace before calling: it
+    waited for a free callback thread (claimed with its whole message, see
+    executions.run_executions). Its call could outlast the claim: extend it first."""
+    left = execution.deadline_at - timezone.now()  # type: ignore[operator]
+    return left >= timedelta(seconds=claim_seconds(callback) - settings.EXECUTION_RECOVERY_GRACE_SECONDS / 2)
+
+
+def extend_claim(execution: Execution, callback: Callback) -> bool:
+    """Push a claimed attempt's deadline a whole claim ahead of now, so the sweep does not queue
+    it again while it calls. False when the sweep already did: the attempt is no longer ours."""
+    deadline = timezone.now() + timedelta(seconds=claim_seconds(callback))
+    table = rows.quote(Execution._meta.db_table)
+    started = rows.prep(rows.field(Execution, "started_at"), execution.started_at)
+    until = rows.prep(rows.field(Execution, "deadline_at"), deadline)
+    sql = f"UPDATE {table} SET deadline_at = %s WHERE id = %s AND status = %s AND started_at = %s"
+    if not rows.execute(sql, [until, execution.pk, ExecutionStatus.RUNNING, started]):
+        return False
+    execution.deadline_at = deadline
+    return True
+
+
 @dataclass(frozen=True)
 class GiveBack:
     """A claimed attempt that did not start its call: queued again, due at ``due_at``."""

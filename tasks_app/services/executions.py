@@ -33,7 +33,16 @@ from tasks_app.exceptions import InvalidInput, NotFound
 from tasks_app.models import Execution, ExecutionReason, ExecutionStatus, Job
 from tasks_app.retry import RetryPolicy
 from tasks_app.services import rows
-from tasks_app.services.claims import ClaimRequest, GiveBack, claim_many, claim_seconds, give_back_many
+from tasks_app.services.claims import (
+    Claimed,
+    ClaimRequest,
+    GiveBack,
+    claim_is_fresh,
+    claim_many,
+    claim_seconds,
+    extend_claim,
+    give_back_many,
+)
 from tasks_app.services.firing import release_held_attempt
 from tasks_app.services.group_commit import GroupCommit
 from tasks_app.services.task_results import TaskRecord, store_task_results, task_result
@@ -106,11 +115,40 @@ def run_execution(
     the calling thread."""
     task = task or TaskRecord(task_id)
     claimed = _claim(ClaimRequest(execution_id, task.task_id), on=writer)
-    if claimed is None:
-        summary = {"execution": execution_id, "status": "not-queued"}
-        _write_on(writer, store_task_results, [task_result(task, summary, started_at=None)], replace=False)
-        return summary
-    execution, callback = claimed
+    return _attempt(execution_id, claimed, task, writer)
+
+
+def run_executions(*, execution_ids: list[int], tasks: list[TaskRecord]) -> list[dict[str, Any]]:
+    """Several attempts side by side, each on a callback thread of this worker process. All are
+    claimed in one batch as the message arrives, so a worker killed mid-message leaves only
+    running attempts, which the sweep queues again after their deadline. Their claims and records
+    go to the process's database thread, which writes those that arrive together in one
+    transaction: one database connection per process, however many threads call. Returns when
+    all have ended."""
+    callback_threads = _process_pool("callback", _callback_threads)
+    writer = _process_pool("database", _DatabaseThread)
+    requests = [ClaimRequest(pk, task.task_id) for pk, task in zip(execution_ids, tasks, strict=True)]
+    claims = writer.submit(claim_many, requests).result()
+    futures = [
+        callback_threads.submit(_attempt, pk, claimed, task, writer) for pk, claimed, task in zip(execution_ids, claims, tasks, strict=True)
+    ]
+    return [future.result() for future in futures]
+
+
+def _attempt(execution_id: int, claimed: Claimed | Exception | None, task: TaskRecord, writer: Executor | None) -> dict[str, Any]:
+    """Call and record an attempt claimed for ``task`` (None: it was not queued)."""
+    if isinstance(claimed, Exception):
+        raise claimed
+    if claimed is not None:
+        execution, callback = claimed
+        if claim_is_fresh(execution, callback) or _write_on(writer, extend_claim, execution, callback):
+            return _call_and_record(execution, callback, task, writer)
+    summary = {"execution": execution_id, "status": "not-queued"}
+    _write_on(writer, store_task_results, [task_result(task, summary, started_at=None)], replace=False)
+    return summary
+
+
+def _call_and_record(execution: Execution, callback: Callback, task: TaskRecord, writer: Executor | None) -> dict[str, Any]:
     slot = host_limits.slot_for(callback, lease_seconds=claim_seconds(callback))
     if isinstance(slot, host_limits.Full):
         return _write_on(writer, _deferred, execution, task, slot)
@@ -120,20 +158,6 @@ def run_execution(
         slot.release()
     _record(_Record(execution, outcome, task), on=writer)
     return _summary(execution, outcome)
-
-
-def run_executions(*, execution_ids: list[int], tasks: list[TaskRecord]) -> list[dict[str, Any]]:
-    """Several attempts side by side, each on a callback thread of this worker process. Their
-    claims and records go to the process's database thread, which writes those that arrive
-    together in one transaction: one database connection per process, however many threads
-    call. Returns when all have ended."""
-    callback_threads = _process_pool("callback", _callback_threads)
-    writer = _process_pool("database", _DatabaseThread)
-    futures = [
-        callback_threads.submit(run_execution, execution_id=pk, task=task, writer=writer)
-        for pk, task in zip(execution_ids, tasks, strict=True)
-    ]
-    return [future.result() for future in futures]
 
 
 def _write_on(writer: Executor | None, write: Callable[..., T], *args: Any, **kwargs: Any) -> T:

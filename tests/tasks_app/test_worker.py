@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from django_celery_results.models import TaskResult
 from werkzeug import Response
 
 from tasks_app import services
 from tasks_app.models import Execution
+from tasks_app.services import executions
 from tasks_app.tasks import send_executions
 from tests.conftest import wait_for
 from tests.factories import make_job
@@ -67,3 +70,29 @@ def test_attempts_due_together_share_a_message_and_each_is_recorded(receiver, se
     assert len(messages) == 2  # four in one message, two in the other
     results = TaskResult.objects.filter(task_id__in=task_ids, status="SUCCESS", task_name="tasks_app.tasks.execute")
     assert results.count() == 6 and len(receiver.log) == 6
+
+
+@pytest.mark.usefixtures("celery_worker")
+def test_attempts_waiting_for_a_callback_thread_extend_their_claim_before_calling(receiver, settings, monkeypatch) -> None:
+    """A message's attempts are claimed together as it arrives. With one callback thread the
+    later ones wait longer than half their grace: each extends its claim before calling, so the
+    sweep, running all along, never queues one again and nothing is called twice."""
+    settings.EXECUTION_MESSAGE_SIZE = 5
+    settings.WORKER_CALLBACK_THREADS = 1
+    settings.EXECUTION_RECOVERY_GRACE_SECONDS = 1
+    monkeypatch.setattr(executions, "_pools", {})  # this worker's pools, made with these settings
+    receiver.expect_request("/slow").respond_with_handler(lambda request: (time.sleep(0.9), Response("ok"))[1])
+    jobs = [make_job(callback={"url": receiver.url_for("/slow"), "timeout_seconds": 3}) for _ in range(5)]
+    recovered = 0
+
+    def all_succeeded() -> bool:
+        nonlocal recovered
+        recovered += services.recover_lost_executions()
+        fire_due()  # what the sweep queued again is sent again, as beat would
+        return Execution.objects.filter(job__in=jobs, status="succeeded").count() == 5
+
+    # Claims last 4 s (3 s timeout, 1 s grace); the fifth call starts at about 3.6 s and ends at 4.5 s.
+    wait_for(all_succeeded, timeout=30, message="five attempts, one after another")
+    assert recovered == 0
+    assert len(receiver.log) == 5 and Execution.objects.filter(job__in=jobs).count() == 5
+    assert len({task_id.partition(":")[0] for task_id in Execution.objects.filter(job__in=jobs).values_list("task_id", flat=True)}) == 1
