@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -122,7 +123,7 @@ class Bench:
             sys.executable, "-m", "celery", "-A", app, "worker", "-P", pool, "-c", str(concurrency), "-n", hostname,
             "-Q", os.environ["CELERY_QUEUE"], "-l", "warning", "--without-gossip", "--without-mingle",
         ]  # fmt: skip
-        process = Process(name, self.profiled(name, arguments), self.work_dir, env=os.environ | (env or {}))
+        process = Process(name, arguments, self.work_dir, env=os.environ | (env or {}))
         self.started.append(process)
         control = self.app.control if app == "scheduler_project" else self.publisher.control
         wait_for(lambda: control.ping(destination=[hostname], timeout=0.5), timeout=60, message=f"{name} to answer")
@@ -136,19 +137,22 @@ class Bench:
             sys.executable, "-m", "celery", "-A", "scheduler_project", "beat", "-S", "tasks_app.scheduler:JobScheduler",
             "-s", str(self.work_dir / "beat-schedule"), "-l", "warning",
         ]  # fmt: skip
-        process = Process("beat", self.profiled("beat", arguments), self.work_dir)
+        process = Process("beat", arguments, self.work_dir)
         self.started.append(process)
         wait_for(lambda: platform_redis.last_heartbeat("beat"), timeout=60, message="beat to tick")
         return process
 
-    def profiled(self, name: str, arguments: list[str]) -> list[str]:
-        """With --profile S: the process runs under py-spy (pip install py-spy), which samples
-        the threads holding the GIL for its first S seconds into <logs>/<name>.pyspy."""
+    def profile(self, processes: list[Process]) -> None:
+        """With --profile S: py-spy (pip install py-spy) samples the threads holding the GIL in
+        ``processes`` (and their pool children) for S seconds from now, into <logs>/<name>.pyspy."""
         if not self.args.profile:
-            return arguments
-        output = str(self.work_dir / f"{name}.pyspy")
-        sampler = ["py-spy", "record", "--gil", "--subprocesses", "-r", "200", "-d", str(self.args.profile), "-f", "raw", "-o", output]
-        return [*sampler, "--", *arguments]
+            return
+        for process in processes:
+            output = str(self.work_dir / f"{process.name}-{process.popen.pid}.pyspy")
+            sampler = ["py-spy", "record", "--gil", "--subprocesses", "-r", "100", "-d", str(self.args.profile), "-f", "raw"]
+            subprocess.Popen(
+                [*sampler, "-o", output, "--pid", str(process.popen.pid)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            )
 
     # --- ours -----------------------------------------------------------------------------
     def seed(self, n: int) -> tuple[int, int]:
@@ -193,6 +197,7 @@ class Bench:
         result.rss_start = worker.rss_mb()
         beat = self.beat()
         started, made_due = self.make_due(low, high)
+        self.profile([*worker.processes, beat])
         finished = self.wait_ours(low, high, result)
         result.per_second = self.args.n / (finished - started)
         result.rss_after = worker.rss_mb()
