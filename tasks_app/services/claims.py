@@ -12,11 +12,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, transaction
-from django.db.models import Model
+from django.db import transaction
 from django.utils import timezone
 
 from tasks_app.callbacks import Callback, build_callback
@@ -29,7 +28,6 @@ EXECUTION_FIELDS = ["id", "job_id", "scheduled_for", "attempt", "reason", "prior
 JOB_FIELDS = ["callback", "retry", "overlap_policy"]
 
 Claimed = tuple[Execution, Callback]
-M = TypeVar("M", bound=Model)
 
 
 @dataclass(frozen=True)
@@ -63,8 +61,8 @@ def _select_queued(ids: set[int]) -> list[list[Any]]:
 
 def _prepare(row: list[Any], task_id: str, now: datetime) -> Claimed | Exception:
     split = len(EXECUTION_FIELDS)
-    execution = _partial(Execution, dict(zip(EXECUTION_FIELDS, row[:split], strict=True)) | {"status": ExecutionStatus.QUEUED})
-    execution.job = _partial(Job, dict(zip(JOB_FIELDS, row[split:], strict=True)) | {"id": execution.job_id})
+    execution = rows.partial(Execution, dict(zip(EXECUTION_FIELDS, row[:split], strict=True)) | {"status": ExecutionStatus.QUEUED})
+    execution.job = rows.partial(Job, dict(zip(JOB_FIELDS, row[split:], strict=True)) | {"id": execution.job_id})
     try:
         callback = build_callback(execution.job.callback)
     except InvalidInput as error:  # stored before a validation rule changed: fails this one alone
@@ -77,12 +75,6 @@ def _prepare(row: list[Any], task_id: str, now: datetime) -> Claimed | Exception
 def claim_seconds(callback: Callback) -> float:
     """How long a claim holds: past it, the attempt counts as lost (its worker died)."""
     return callback.timeout_seconds + settings.EXECUTION_RECOVERY_GRACE_SECONDS
-
-
-def _partial(model: type[M], values: dict[str, Any]) -> M:
-    """An instance loaded with some fields; the others are deferred (loaded on first use)."""
-    names = [f.attname for f in model._meta.concrete_fields if f.attname in values]
-    return model.from_db(DEFAULT_DB_ALIAS, names, [values[name] for name in names])
 
 
 def _mark_running(executions: list[Execution], now: datetime) -> set[int]:

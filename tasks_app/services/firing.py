@@ -2,9 +2,9 @@
 
 1. ``claim_due_occurrences``: lock due jobs (SKIP LOCKED), write an Execution per occurrence
    (unique per job, occurrence and attempt), advance each job's ``next_fire_at``.
-2. ``dispatch_due_executions``: lock queued, undispatched executions that are due, send them to
-   the broker (grouped into messages) and mark them dispatched, in that transaction: two beats
-   never send the same one.
+2. ``dispatch_due_executions``: mark queued, undispatched executions that are due as sent
+   (one UPDATE that locks them, SKIP LOCKED) and send them to the broker (grouped into
+   messages) before that transaction commits: two beats never send the same one.
 3. ``recover_lost_executions``: re-queue attempts whose worker died, and re-send messages the
    broker lost, so nothing stays queued or running forever.
 
@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import QuerySet
 
 from tasks_app import clock, schedules
@@ -150,22 +150,28 @@ def dispatch_due_executions(*, send: Sender, now: datetime | None = None, limit:
     not one per execution. Returns how many executions were sent."""
     now = now or clock.now()
     with transaction.atomic():
-        due = list(
-            Execution.objects.select_for_update(skip_locked=True)
-            .filter(status=ExecutionStatus.QUEUED, dispatched_at__isnull=True, due_at__lte=now)
-            .order_by("due_at")
-            .only("id", "priority", "due_at")[: limit or settings.SCHEDULER_BATCH_SIZE]
-        )
+        due = _mark_dispatched(now, limit or settings.SCHEDULER_BATCH_SIZE)
         for group in message_groups(due, settings.EXECUTION_MESSAGE_SIZE):
             send(group)
-        _mark_dispatched([e.pk for e in due], now)
     return len(due)
 
 
-def _mark_dispatched(ids: list[int], now: datetime) -> None:
-    if ids:
-        table, dispatched = rows.quote(Execution._meta.db_table), rows.prep(rows.field(Execution, "dispatched_at"), now)
-        rows.execute(f"UPDATE {table} SET dispatched_at = %s WHERE id IN ({rows.placeholders(len(ids))})", [dispatched, *ids])
+def _mark_dispatched(now: datetime, limit: int) -> list[Execution]:
+    """Mark the earliest due executions sent and return them, in one statement: their rows stay
+    locked until the caller's transaction, which sends them, commits (SKIP LOCKED: another
+    beat takes the next ones). Earliest due first."""
+    table = rows.quote(Execution._meta.db_table)
+    lock = " FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
+    # The status is written into the SQL, not bound, so a prepared plan uses the partial index.
+    sql = (
+        f"UPDATE {table} SET dispatched_at = %s WHERE id IN (SELECT id FROM {table}"
+        f" WHERE status = '{ExecutionStatus.QUEUED}' AND dispatched_at IS NULL AND due_at <= %s ORDER BY due_at LIMIT %s{lock})"
+        f" RETURNING id, priority, due_at"
+    )
+    at = rows.prep(rows.field(Execution, "dispatched_at"), now)
+    names = ["id", "priority", "due_at"]
+    marked = rows.select(sql, [at, at, limit], [rows.field(Execution, name) for name in names])
+    return sorted((rows.partial(Execution, dict(zip(names, row, strict=True))) for row in marked), key=lambda e: e.due_at)
 
 
 def message_groups(executions: list[Execution], size: int) -> Iterable[list[Execution]]:

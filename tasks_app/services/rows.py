@@ -12,10 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection
 from django.db.models import Field, Model
+
+M = TypeVar("M", bound=Model)
 
 
 def quote(name: str | None) -> str:
@@ -55,6 +57,12 @@ def select(sql: str, params: Sequence[Any], fields: Sequence[Field[Any, Any]]) -
                 values[index] = function(values[index], column, connection)
         converted.append(values)
     return converted
+
+
+def partial(model: type[M], values: dict[str, Any]) -> M:
+    """An instance loaded with some fields; the others are deferred (loaded on first use)."""
+    names = [f.attname for f in model._meta.concrete_fields if f.attname in values]
+    return model.from_db(DEFAULT_DB_ALIAS, names, [values[name] for name in names])
 
 
 def execute(sql: str, params: Sequence[Any]) -> int:
