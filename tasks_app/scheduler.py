@@ -2,16 +2,24 @@
 
 Plain PeriodicTasks (those that belong to no job, such as the platform's own housekeeping)
 run as stock beat runs them. Jobs fire from their ``next_fire_at`` index through
-``tasks_app.services.firing``: each tick sends what is due, claims the occurrences that fall due
-within the claim-ahead window (so that, when they are due, sending is all that is left), and
-then sleeps until the next due moment, woken early by a Redis message when a job or retry
-becomes due sooner.
+``tasks_app.services.firing``, in two threads with a database connection each:
+
+- the claimer (``ClaimAhead``) writes the occurrences that fall due within the claim-ahead
+  window as queued executions, in batches;
+- beat's own thread sends what is due, then sleeps until the next attempt falls due, woken
+  early by a Redis message when a job or retry becomes due sooner, or when the claimer has
+  written attempts due before that.
+
+So, when an occurrence falls due, sending it is all that is left, and a claim batch that is
+being written never holds up a send.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -30,8 +38,55 @@ from tasks_app.tasks import send_executions
 logger = logging.getLogger(__name__)
 RECOVERY_EVERY_SECONDS = 5.0
 HEARTBEAT_EVERY_SECONDS = 5.0
-# Claim-and-send rounds in one tick before the stock entries get a look in.
+# Send rounds in one tick before the stock entries get a look in.
 MAX_ROUNDS_PER_TICK = 20
+# After a database error, the claimer tries again this much later.
+CLAIM_RETRY_SECONDS = 1.0
+
+
+class ClaimAhead(threading.Thread):
+    """Claims every occurrence due within SCHEDULER_CLAIM_AHEAD_SECONDS, in batches: once the next
+    occurrence is within half the window, everything due within the whole window. Sleeps until
+    then, or until ``changed`` (a job was created or changed: when its next occurrence falls is
+    unknown). ``claimed(due_by)`` is told about every batch written."""
+
+    def __init__(self, claimed: Callable[[datetime], None]) -> None:
+        super().__init__(name="claim-ahead", daemon=True)
+        self.changed = threading.Event()
+        self.stopped = threading.Event()
+        self._claimed = claimed
+
+    def run(self) -> None:
+        while not self.stopped.is_set():
+            try:
+                wait = self._claim_due()
+            except Exception:  # the thread must outlive any one failure: beat fires nothing without it
+                logger.exception("claiming occurrences failed; retrying")
+                close_old_connections()
+                wait = CLAIM_RETRY_SECONDS
+            self.changed.wait(wait)
+            self.changed.clear()
+        close_old_connections()
+
+    def _claim_due(self) -> float:
+        """Claims what is due within the window; returns the seconds until the next claim."""
+        ahead = timedelta(seconds=settings.SCHEDULER_CLAIM_AHEAD_SECONDS)
+        for _ in range(MAX_ROUNDS_PER_TICK):
+            now = clock.now()
+            claimed = services.claim_due_occurrences(now=now, until=now + ahead)
+            if claimed:
+                self._claimed(now + ahead)
+            if claimed < settings.SCHEDULER_BATCH_SIZE:
+                break
+        occurrence = services.next_due().occurrence
+        if occurrence is None:
+            return settings.SCHEDULER_MAX_SLEEP_SECONDS
+        seconds = (occurrence - ahead / 2 - clock.now()).total_seconds()
+        return max(0.0, min(seconds, settings.SCHEDULER_MAX_SLEEP_SECONDS))
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.changed.set()
 
 
 class JobScheduler(DatabaseScheduler):
@@ -40,9 +95,11 @@ class JobScheduler(DatabaseScheduler):
     _last_heartbeat = 0.0
     _next_stock_tick = 0.0
     _stock_due = 0.0
-    # The next occurrence of any job, as last read (None: unknown, so the next tick claims).
-    _next_occurrence: datetime | None = None
     _last_dispatch = datetime.min.replace(tzinfo=UTC)
+    _claimer: ClaimAhead | None = None
+    # When beat's thread means to wake next (None: awake); the claimer wakes it sooner when it
+    # has written attempts due before then.
+    _sleeping_until: datetime | None = None
 
     def enabled_models_qs(self) -> QuerySet[PeriodicTask]:
         """Stock beat's rows, less those that mirror a job (jobs fire from their own index).
@@ -61,51 +118,58 @@ class JobScheduler(DatabaseScheduler):
         return max(0.0, max(self._stock_due, self._next_stock_tick) - now)
 
     def tick(self, *args: Any, **kwargs: Any) -> float:
+        self._ensure_claimer()
         stock_interval = self._stock_tick()
         try:
-            self._fire_due_jobs()
+            self._send_due()
             self._housekeeping()
+            # From here until it wakes, beat's thread counts as asleep: a batch the claimer writes
+            # while the next wake is planned publishes a wake-up, which ends the sleep at once.
+            self._sleeping_until = datetime.max.replace(tzinfo=UTC)
             wake_at = self._next_wake()
         except (DatabaseError, InterfaceError):
-            logger.exception("database error while firing jobs; retrying")
+            logger.exception("database error while sending jobs; retrying")
             close_old_connections()
-            wake_at, self._next_occurrence = None, None
+            wake_at = None
         self._wait(min(stock_interval, self._seconds_until(wake_at)))
         # Waiting happened above; a positive interval keeps beat's own sync check in its loop.
         return 0.001
 
-    def _fire_due_jobs(self) -> None:
-        """Send what is due, then claim what falls due within SCHEDULER_CLAIM_AHEAD_SECONDS; a
-        round repeats only while a batch came back full."""
+    def _ensure_claimer(self) -> None:
+        """Started on the first tick (and again should it ever have stopped), once beat listens
+        for the wake-ups it sends."""
+        if self._claimer is None or not self._claimer.is_alive():
+            self._subscribe()
+            self._claimer = ClaimAhead(claimed=self._attempts_claimed)
+            self._claimer.start()
+
+    def close(self) -> None:
+        if self._claimer is not None:
+            self._claimer.stop()
+            self._claimer.join(timeout=5)
+        super().close()
+
+    def _send_due(self) -> None:
+        """Send what is due; a round repeats only while a batch came back full."""
         for _ in range(MAX_ROUNDS_PER_TICK):
             with self.app.producer_or_acquire() as producer:
                 sent = services.dispatch_due_executions(send=lambda group: send_executions(group, producer))
             if sent:
                 self._last_dispatch = clock.now()
-            claimed = self._claim_ahead()
-            if claimed < settings.SCHEDULER_BATCH_SIZE and sent < settings.SCHEDULER_BATCH_SIZE:
+            if sent < settings.SCHEDULER_BATCH_SIZE:
                 return
 
-    def _claim_ahead(self) -> int:
-        """Claims in batches: only once the next occurrence is within half the claim-ahead
-        window, then everything due within the whole window (or when a wake-up said a job
-        changed: the next occurrence is then unknown)."""
-        ahead = timedelta(seconds=settings.SCHEDULER_CLAIM_AHEAD_SECONDS)
-        now = clock.now()
-        if self._next_occurrence is not None and self._next_occurrence > now + ahead / 2:
-            return 0
-        self._next_occurrence = None
-        return services.claim_due_occurrences(now=now, until=now + ahead)
+    def _attempts_claimed(self, due_by: datetime) -> None:
+        """The claimer wrote attempts due by ``due_by``: wake beat's thread if it sleeps past that."""
+        sleeping_until = self._sleeping_until
+        if sleeping_until is not None and sleeping_until > due_by:
+            platform_redis.wake_scheduler(due_by.timestamp())
 
     def _next_wake(self) -> datetime | None:
-        """When the next attempt falls due (but not sooner than SCHEDULER_DISPATCH_GAP_SECONDS
-        after the last send, so that attempts due a few milliseconds apart share a message), or
-        the next occurrence comes within half the claim-ahead window, whichever is first."""
-        due = services.next_due()
-        self._next_occurrence = due.occurrence
-        claim_at = due.occurrence - timedelta(seconds=settings.SCHEDULER_CLAIM_AHEAD_SECONDS) / 2 if due.occurrence else None
-        send_at = due.attempt and max(due.attempt, self._last_dispatch + timedelta(seconds=settings.SCHEDULER_DISPATCH_GAP_SECONDS))
-        return min((m for m in (claim_at, send_at) if m is not None), default=None)
+        """When the next attempt falls due, but not sooner than SCHEDULER_DISPATCH_GAP_SECONDS
+        after the last send, so that attempts due a few milliseconds apart share a message."""
+        attempt = services.next_due().attempt
+        return attempt and max(attempt, self._last_dispatch + timedelta(seconds=settings.SCHEDULER_DISPATCH_GAP_SECONDS))
 
     def _housekeeping(self) -> None:
         now = time.monotonic()
@@ -130,18 +194,35 @@ class JobScheduler(DatabaseScheduler):
             if self._pubsub.get_message(timeout=0) is None:
                 return
 
+    def _subscribe(self) -> Any:
+        """Beat's subscription to wake-ups (None while Redis is unreachable: beat polls)."""
+        if self._pubsub is None:
+            try:
+                pubsub = platform_redis.client().pubsub(ignore_subscribe_messages=True)
+                pubsub.subscribe(platform_redis.key(platform_redis.WAKE_CHANNEL))
+                self._pubsub = pubsub
+            except redis.RedisError:
+                logger.warning("no wake-ups from Redis; polling instead")
+        return self._pubsub
+
     def _wait(self, seconds: float) -> None:
-        """Sleep up to ``seconds``, returning early when a wake-up message arrives."""
+        """Sleep up to ``seconds``, returning early when a wake-up message arrives; a wake-up is
+        passed on to the claimer (a job changed, its next occurrence is unknown)."""
         if seconds <= 0:
+            self._sleeping_until = None
             return
+        self._sleeping_until = clock.now() + timedelta(seconds=seconds)
         try:
-            if self._pubsub is None:
-                self._pubsub = platform_redis.client().pubsub(ignore_subscribe_messages=True)
-                self._pubsub.subscribe(platform_redis.key(platform_redis.WAKE_CHANNEL))
-            if self._pubsub.get_message(timeout=seconds) is not None:
+            pubsub = self._subscribe()
+            if pubsub is None:
+                time.sleep(seconds)
+            elif pubsub.get_message(timeout=seconds) is not None:
                 self._drain_wakeups()
-                self._next_occurrence = None  # a job changed: claim without assuming when
+                if self._claimer is not None:
+                    self._claimer.changed.set()
         except redis.RedisError:
             logger.warning("no wake-ups from Redis; polling instead")
             self._pubsub = None
             time.sleep(seconds)
+        finally:
+            self._sleeping_until = None

@@ -41,3 +41,53 @@ def test_attempts_due_just_after_a_send_wait_for_the_dispatch_gap(settings) -> N
     assert scheduler._next_wake() <= clock.now()  # nothing sent lately: at once
     scheduler._last_dispatch = clock.now()
     assert scheduler._next_wake() >= scheduler._last_dispatch + timedelta(seconds=0.5)
+
+
+def test_the_claimer_wakes_beat_for_attempts_due_before_its_planned_wake(settings) -> None:
+    """Beat's thread plans its sleep from the attempts already written; the claimer writes one
+    ahead of its due moment and wakes it, so it is sent on time, not after the long sleep."""
+    from django.utils import timezone
+
+    from tasks_app.models import Execution
+    from tests.factories import make_job
+
+    settings.SCHEDULER_MAX_SLEEP_SECONDS = 5.0
+    due = timezone.now() + timedelta(seconds=1.5)
+    job = make_job(trigger={"kind": "at", "at": due.isoformat()})
+    scheduler = JobScheduler(app=app, lazy=True)
+    try:
+        deadline = time.monotonic() + 4.0
+        while time.monotonic() < deadline and not Execution.objects.filter(job=job, dispatched_at__isnull=False).exists():
+            scheduler.tick()
+    finally:
+        scheduler.close()
+    execution = Execution.objects.get(job=job)
+    assert execution.dispatched_at is not None
+    assert (execution.dispatched_at - due).total_seconds() < 0.5
+
+
+def test_the_claimer_outlives_a_failed_claim(monkeypatch, settings) -> None:
+    from tasks_app import services
+    from tasks_app.scheduler import ClaimAhead
+
+    settings.SCHEDULER_MAX_SLEEP_SECONDS = 0.05
+    calls: list[int] = []
+
+    def fail_once(**kwargs: object) -> int:
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("database went away")
+        return 0
+
+    monkeypatch.setattr(services, "claim_due_occurrences", fail_once)
+    monkeypatch.setattr("tasks_app.scheduler.CLAIM_RETRY_SECONDS", 0.05)
+    claimer = ClaimAhead(claimed=lambda due_by: None)
+    claimer.start()
+    try:
+        deadline = time.monotonic() + 5
+        while len(calls) < 3 and time.monotonic() < deadline:
+            time.sleep(0.02)
+    finally:
+        claimer.stop()
+        claimer.join(timeout=5)
+    assert len(calls) >= 3 and not claimer.is_alive()
