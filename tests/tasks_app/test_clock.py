@@ -1,0 +1,42 @@
+"""The platform's one clock: the database's, whatever the host's clock says."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from tasks_app import clock
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_host_clock_an_hour_fast_does_not_move_the_platforms_clock(monkeypatch) -> None:
+    real_now = timezone.now
+    monkeypatch.setattr(clock, "_measured_at", None)  # measure again, under the skewed host clock
+    monkeypatch.setattr(timezone, "now", lambda: real_now() + timedelta(hours=1))
+    reading = clock.now()
+    if connection.vendor == "postgresql":
+        assert abs(reading - real_now()) < timedelta(milliseconds=200)
+    else:  # SQLite lives on this host: its clock is the host's
+        assert reading - real_now() > timedelta(minutes=59)
+
+
+def test_the_quickest_round_trip_sets_the_offset(monkeypatch) -> None:
+    """A reading taken during a slow round trip is off by up to half the trip (here the first two
+    replies arrive 400 ms late); the quickest trip's reading is kept."""
+    if connection.vendor != "postgresql":  # SQLite: the host's clock, no offset to measure
+        assert abs(clock.now() - timezone.now()) < timedelta(seconds=1)
+        return
+    real_now, calls = timezone.now, []
+    late_replies = [timedelta(milliseconds=400)] * 2
+
+    def host_now():
+        calls.append(None)
+        sample, is_after = (len(calls) - 1) // 2, len(calls) % 2 == 0
+        return real_now() + (late_replies[sample] if is_after and sample < len(late_replies) else timedelta(0))
+
+    monkeypatch.setattr(timezone, "now", host_now)
+    assert abs(clock._measure_offset()) < timedelta(milliseconds=50)
