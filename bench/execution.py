@@ -286,7 +286,18 @@ class Bench:
         beat.stop()
         worker.stop()
         arrivals = self.receiver.read()
-        return [(arrivals[str(pk)] - due.timestamp()) * 1000 for pk, due in executions.values_list("id", "due_at") if str(pk) in arrivals]
+        stages = executions.values_list("id", "due_at", "dispatched_at", "started_at")
+        sent, claimed, requested = [], [], []
+        for pk, due, dispatched, started in stages:
+            if str(pk) in arrivals:
+                sent.append((dispatched - due).total_seconds() * 1000)
+                claimed.append((started - due).total_seconds() * 1000)
+                requested.append((arrivals[str(pk)] - due.timestamp()) * 1000)
+        print(f"  {pool} ×{concurrency}x{processes} due→ p50/p99 ms: " + ", ".join(
+            f"{name} {percentile(values, 0.5):.1f}/{percentile(values, 0.99):.1f}"
+            for name, values in (("sent by beat", sent), ("claimed by worker", claimed), ("request", requested))
+        ), flush=True)  # fmt: skip
+        return requested
 
     # --- stock ----------------------------------------------------------------------------
     def stock(self, mode: str) -> Result:
