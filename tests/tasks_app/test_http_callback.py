@@ -86,3 +86,32 @@ def test_round_trip_through_json() -> None:
     data = build_callback({"url": "http://x/y", "body": {"a": 1}, "body_format": "json"}).to_json()
     assert json.loads(data["body"]) == {"a": 1}
     assert build_callback(data).to_json() == data
+
+
+def test_a_redirect_is_followed_with_the_method_and_body(httpserver: HTTPServer) -> None:
+    bodies: list[tuple[str, str]] = []
+
+    def new_home(request: Request) -> Response:
+        bodies.append((request.method, request.get_data(as_text=True)))
+        return Response("moved in")
+
+    httpserver.expect_request("/old").respond_with_data("", status=302, headers={"Location": "/new"})
+    httpserver.expect_request("/new").respond_with_handler(new_home)
+    outcome = build_callback({"url": httpserver.url_for("/old"), "body": '{"a": 1}', "body_format": "json"}).call(CONTEXT)
+    assert outcome.succeeded and outcome.response_body == "moved in"
+    assert bodies == [("POST", '{"a": 1}')]
+
+
+def test_the_body_is_read_in_the_charset_the_response_names(httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/latin").respond_with_data("café".encode("latin-1"), content_type="text/plain; charset=ISO-8859-1")
+    httpserver.expect_request("/utf8").respond_with_data("café".encode(), content_type="application/json")
+    assert build_callback({"url": httpserver.url_for("/latin")}).call(CONTEXT).response_body == "café"
+    assert build_callback({"url": httpserver.url_for("/utf8")}).call(CONTEXT).response_body == "café"
+
+
+def test_a_read_timeout_is_a_retryable_timeout(httpserver: HTTPServer) -> None:
+    import time
+
+    httpserver.expect_request("/slow").respond_with_handler(lambda request: (time.sleep(1.5), Response("late"))[1])
+    outcome = build_callback({"url": httpserver.url_for("/slow"), "timeout_seconds": 0.5}).call(CONTEXT)
+    assert not outcome.succeeded and outcome.retryable and outcome.error.startswith("Timeout: ")
