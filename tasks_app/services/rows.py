@@ -18,6 +18,8 @@ from django.db import DEFAULT_DB_ALIAS, connection
 from django.db.models import Field, Model
 
 M = TypeVar("M", bound=Model)
+# Batches of this many rows or more are written as one statement over arrays on PostgreSQL.
+ONE_STATEMENT_FROM = 4
 
 
 def quote(name: str | None) -> str:
@@ -72,15 +74,44 @@ def execute(sql: str, params: Sequence[Any]) -> int:
 
 
 def update_each(instances: Sequence[Model], names: Sequence[str], *, where: str = "", where_params: Sequence[Any] = ()) -> int:
-    """UPDATE each instance's ``names`` by primary key (plus ``where``); returns rows changed."""
+    """UPDATE each instance's ``names`` by primary key (plus ``where``, whose columns are the
+    table's); returns rows changed."""
     if not instances:
         return 0
     model = type(instances[0])
     fields = [field(model, name) for name in names]
+    values = [[prep(f, getattr(i, f.attname)) for f in fields] + [i.pk] for i in instances]
+    if _one_statement(len(instances)):
+        return _update_from_arrays(model, fields, values, where, where_params)
     assignments = ", ".join(f"{quote(f.column)} = %s" for f in fields)
     sql = f"UPDATE {quote(model._meta.db_table)} SET {assignments} WHERE {quote(model._meta.pk.column)} = %s{where}"  # type: ignore[union-attr]
-    rows = [[prep(f, getattr(i, f.attname)) for f in fields] + [i.pk, *where_params] for i in instances]
-    return _execute_each(sql, rows)
+    return _execute_each(sql, [row + list(where_params) for row in values])
+
+
+def _update_from_arrays(
+    model: type[Model], fields: list[Field[Any, Any]], values: list[list[Any]], where: str, where_params: Sequence[Any]
+) -> int:
+    """One ``UPDATE … FROM unnest(<one array per column>)`` for all the rows: on PostgreSQL a
+    statement per row, even prepared and pipelined, costs more than the row's own work."""
+    pk = model._meta.pk
+    table = quote(model._meta.db_table)
+    columns = ", ".join(f"c{n}" for n in range(len(fields) + 1))
+    assignments = ", ".join(f"{quote(f.column)} = v.c{n}" for n, f in enumerate(fields))
+    sql = (
+        f"UPDATE {table} SET {assignments} FROM {_unnest([*fields, pk])} AS v({columns})"  # type: ignore[list-item]
+        f" WHERE {table}.{quote(pk.column)} = v.c{len(fields)}{where}"  # type: ignore[union-attr]
+    )
+    return execute(sql, [*_columns(values), *where_params])
+
+
+def _unnest(fields: Sequence[Field[Any, Any]]) -> str:
+    """Rows passed as one array per column: the statement's text is the same whatever the row
+    count, so psycopg prepares it once and PostgreSQL plans it once."""
+    return "unnest(" + ", ".join(f"%s::{f.db_type(connection)}[]" for f in fields) + ")"
+
+
+def _columns(values: list[list[Any]]) -> list[list[Any]]:
+    return [list(column) for column in zip(*values, strict=True)]
 
 
 def insert_each(instances: Sequence[Model], *, unique: str | None = None, replace: Iterable[str] | None = None) -> None:
@@ -91,11 +122,19 @@ def insert_each(instances: Sequence[Model], *, unique: str | None = None, replac
         return
     meta = instances[0]._meta
     fields = [f for f in meta.concrete_fields if not f.primary_key]
+    values = [[prep(f, f.pre_save(instance, add=True)) for f in fields] for instance in instances]
     columns = ", ".join(quote(f.column) for f in fields)
-    sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({placeholders(len(fields))})"
-    if unique is not None:
-        sql += f" ON CONFLICT ({quote(unique)}) " + _on_conflict(type(instances[0]), replace)
-    _execute_each(sql, [[prep(f, f.pre_save(instance, add=True)) for f in fields] for instance in instances])
+    conflict = "" if unique is None else f" ON CONFLICT ({quote(unique)}) " + _on_conflict(type(instances[0]), replace)
+    if _one_statement(len(instances)):
+        execute(f"INSERT INTO {quote(meta.db_table)} ({columns}) SELECT * FROM {_unnest(fields)}{conflict}", _columns(values))
+        return
+    _execute_each(f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({placeholders(len(fields))}){conflict}", values)
+
+
+def _one_statement(rows: int) -> bool:
+    """Whether a batch of ``rows`` is written as one statement over arrays (PostgreSQL, a few
+    rows or more) rather than one prepared statement per row."""
+    return connection.vendor == "postgresql" and rows >= ONE_STATEMENT_FROM
 
 
 def _on_conflict(model: type[Model], replace: Iterable[str] | None) -> str:
