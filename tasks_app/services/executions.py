@@ -319,7 +319,8 @@ def complete_pending(*, execution_id: int, succeeded: bool, response_body: str =
             raise InvalidInput(f"execution {execution_id} is already {execution.status}", field="id")
         outcome = Outcome(
             succeeded=succeeded, request=execution.request, response_status=execution.response_status,
-            response_body=response_body, error="" if succeeded else "reported as failed",
+            response_headers=execution.response_headers, response_body=response_body,
+            error="" if succeeded else "reported as failed",
         )  # fmt: skip
         record_outcome(execution=execution, outcome=outcome)
     return execution

@@ -23,7 +23,10 @@ def running_attempt() -> Execution:
 
 
 def accepted(within: float | None = 30) -> Outcome:
-    return Outcome(succeeded=False, request={"sent": 1}, response_status=200, pending=True, report_within_seconds=within)
+    return Outcome(
+        succeeded=False, request={"sent": 1}, response_status=200, response_headers={"X-Accepted": "yes"}, pending=True,
+        report_within_seconds=within,
+    )  # fmt: skip
 
 
 def test_pending_outcome_awaits_a_report_until_its_deadline() -> None:
@@ -41,7 +44,7 @@ def test_pending_outcome_without_its_own_deadline_gets_the_longest_callback_time
     assert Execution.objects.get(pk=execution.pk).deadline_at == now + timedelta(seconds=settings.CALLBACK_MAX_TIMEOUT_SECONDS)
 
 
-def test_unreported_attempt_is_failed_at_its_deadline_and_a_lost_one_requeued() -> None:
+def test_unreported_attempt_is_failed_at_its_deadline_and_a_lost_one_requeued(caplog) -> None:
     waiting, lost = running_attempt(), running_attempt()
     services.record_outcome(execution=waiting, outcome=accepted(30))
     Execution.objects.filter(pk=lost.pk).update(deadline_at=timezone.now() + timedelta(seconds=30))
@@ -50,6 +53,7 @@ def test_unreported_attempt_is_failed_at_its_deadline_and_a_lost_one_requeued() 
     lost.refresh_from_db()
     assert (waiting.status, waiting.error, waiting.awaiting_report) == ("failed", "no report before the deadline", False)
     assert waiting.finished_at is not None and lost.status == "queued"
+    assert "1 attempt(s) whose worker was lost queued again, 1 never reported failed" in caplog.text
 
 
 def test_report_completes_the_attempt() -> None:
@@ -58,6 +62,7 @@ def test_report_completes_the_attempt() -> None:
     services.complete_pending(execution_id=execution.pk, succeeded=True, response_body="done")
     execution.refresh_from_db()
     assert (execution.status, execution.awaiting_report, execution.response_body) == ("succeeded", False, "done")
+    assert execution.response_headers == {"X-Accepted": "yes"}  # the call's own answer is kept
 
 
 def test_a_report_before_the_pending_outcome_is_recorded_stands() -> None:
