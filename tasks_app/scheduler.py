@@ -175,9 +175,7 @@ class JobScheduler(DatabaseScheduler):
         now = time.monotonic()
         if now - self._last_recovery >= RECOVERY_EVERY_SECONDS:
             self._last_recovery = now
-            recovered = services.recover_lost_executions()
-            if recovered:
-                logger.warning("re-queued %d lost execution(s)", recovered)
+            services.recover_lost_executions()  # logs what it recovered
         if now - self._last_heartbeat >= HEARTBEAT_EVERY_SECONDS:
             self._last_heartbeat = now
             platform_redis.beat_heartbeat("beat")

@@ -14,6 +14,7 @@ serialises claimers just as well.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -27,6 +28,7 @@ from tasks_app.models import Execution, ExecutionStatus, Job, MisfirePolicy, Ove
 from tasks_app.services import rows
 from tasks_app.triggers import stored_trigger
 
+logger = logging.getLogger(__name__)
 # Occurrences looked at for one job in one claim; a job further behind continues next time.
 MAX_OCCURRENCES_PER_CLAIM = 1000
 # The due time of an attempt held back by the "queue one" overlap policy until the run before
@@ -212,6 +214,11 @@ def recover_lost_executions(*, now: datetime | None = None) -> int:
     )  # fmt: skip
     resend_before = now - timedelta(seconds=settings.EXECUTION_REDISPATCH_AFTER_SECONDS)
     unclaimed = Execution.objects.filter(status=ExecutionStatus.QUEUED, dispatched_at__lt=resend_before).update(dispatched_at=None)
+    if unreported or orphaned or unclaimed:
+        logger.warning(
+            "recovery: %d attempt(s) whose worker was lost queued again, %d never reported failed, %d unclaimed sent again",
+            orphaned, unreported, unclaimed,
+        )  # fmt: skip
     return unreported + orphaned + unclaimed
 
 
