@@ -209,6 +209,11 @@ SCHEDULER_CLAIM_AHEAD_SECONDS = float(os.environ.get("SCHEDULER_CLAIM_AHEAD_SECO
 # The shortest gap between two sends: attempts due a few milliseconds apart go out together, in
 # one message, instead of one message each (0 sends each the moment it is due).
 SCHEDULER_DISPATCH_GAP_SECONDS = float(os.environ.get("SCHEDULER_DISPATCH_GAP_SECONDS", "0.01"))
+# Beat sends an attempt up to this long before it is due; the worker that takes it claims it at
+# once and calls at the due moment (by the database's clock), so the trip through the broker and
+# the claim are off the fire's critical path. A worker never holds an attempt longer than this
+# before calling. Keep it below SCHEDULER_CLAIM_AHEAD_SECONDS (0: send each when due).
+SCHEDULER_SEND_AHEAD_SECONDS = float(os.environ.get("SCHEDULER_SEND_AHEAD_SECONDS", "0.1"))
 # Executions due together are sent to the workers in messages of up to this many.
 EXECUTION_MESSAGE_SIZE = env_int("EXECUTION_MESSAGE_SIZE", 32)
 # Threads of each worker process that run the attempts of such a message side by side.

@@ -42,3 +42,9 @@ def now() -> datetime:
     if _measured_at is None or time.monotonic() - _measured_at > REMEASURE_EVERY_SECONDS:
         _offset, _measured_at = _measure_offset(), time.monotonic()
     return timezone.now() + _offset
+
+
+def seconds_until(moment: datetime) -> float:
+    """Seconds from now until ``moment`` by the database's clock, as last measured: no round
+    trip, so any thread may ask (threads without a database connection of their own too)."""
+    return (moment - (timezone.now() + _offset)).total_seconds()

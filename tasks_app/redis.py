@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import time
 from functools import lru_cache
+from typing import Any
 
 import redis
 from django.conf import settings
@@ -23,14 +24,23 @@ def key(name: str) -> str:
 
 
 WAKE_CHANNEL = "scheduler:wake"
+# Marks the wake-ups a beat's claimer publishes for its own beat thread.
+CLAIMED_PREFIX = "claimed:"
 
 
-def wake_scheduler(due_at: float) -> None:
-    """Tell sleeping schedulers that something is due at ``due_at`` (epoch seconds)."""
+def wake_scheduler(due_at: float, *, claimed: bool = False) -> None:
+    """Tell sleeping schedulers that something is due at ``due_at`` (epoch seconds); ``claimed``:
+    a beat's claimer wrote it (no job changed)."""
     try:
-        client().publish(key(WAKE_CHANNEL), repr(due_at))
+        client().publish(key(WAKE_CHANNEL), f"{CLAIMED_PREFIX if claimed else ''}{due_at!r}")
     except redis.RedisError as error:
         logger.warning("could not wake the scheduler: %s", error)
+
+
+def is_claim_wakeup(message: dict[str, Any]) -> bool:
+    """Whether a message on the wake channel is a claimer's (see wake_scheduler)."""
+    data = message.get("data")
+    return isinstance(data, bytes | str) and (data.decode() if isinstance(data, bytes) else data).startswith(CLAIMED_PREFIX)
 
 
 def beat_heartbeat(name: str) -> None:

@@ -6,12 +6,13 @@ run as stock beat runs them. Jobs fire from their ``next_fire_at`` index through
 
 - the claimer (``ClaimAhead``) writes the occurrences that fall due within the claim-ahead
   window as queued executions, in batches;
-- beat's own thread sends what is due, then sleeps until the next attempt falls due, woken
+- beat's own thread sends what is due within SCHEDULER_SEND_AHEAD_SECONDS (the worker calls
+  each at its due time), then sleeps until the next attempt is due within half that, woken
   early by a Redis message when a job or retry becomes due sooner, or when the claimer has
-  written attempts due before that.
+  written attempts.
 
-So, when an occurrence falls due, sending it is all that is left, and a claim batch that is
-being written never holds up a send.
+So, when an occurrence falls due, it is already at a worker, claimed, and a claim batch that
+is being written never holds up a send.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ class ClaimAhead(threading.Thread):
     """Claims every occurrence due within SCHEDULER_CLAIM_AHEAD_SECONDS, in batches: once the next
     occurrence is within half the window, everything due within the whole window. Sleeps until
     then, or until ``changed`` (a job was created or changed: when its next occurrence falls is
-    unknown). ``claimed(due_by)`` is told about every batch written."""
+    unknown). ``claimed(now)`` is told about every batch written."""
 
     def __init__(self, claimed: Callable[[datetime], None]) -> None:
         super().__init__(name="claim-ahead", daemon=True)
@@ -75,7 +76,7 @@ class ClaimAhead(threading.Thread):
             now = clock.now()
             claimed = services.claim_due_occurrences(now=now, until=now + ahead)
             if claimed:
-                self._claimed(now + ahead)
+                self._claimed(now)
             if claimed < settings.SCHEDULER_BATCH_SIZE:
                 break
         occurrence = services.next_due().occurrence
@@ -153,23 +154,32 @@ class JobScheduler(DatabaseScheduler):
         """Send what is due; a round repeats only while a batch came back full."""
         for _ in range(MAX_ROUNDS_PER_TICK):
             with self.app.producer_or_acquire() as producer:
-                sent = services.dispatch_due_executions(send=lambda group: send_executions(group, producer))
+                send = lambda group: send_executions(group, producer)  # noqa: E731
+                sent = services.dispatch_due_executions(send=send, ahead=self._send_ahead())
             if sent:
                 self._last_dispatch = clock.now()
             if sent < settings.SCHEDULER_BATCH_SIZE:
                 return
 
-    def _attempts_claimed(self, due_by: datetime) -> None:
-        """The claimer wrote attempts due by ``due_by``: wake beat's thread if it sleeps past that."""
+    def _attempts_claimed(self, claimed_at: datetime) -> None:
+        """The claimer wrote attempts (the earliest may be due at once): wake beat's thread if it
+        sleeps. The wake-up says it comes from a claim, so no claimer takes it for a job change."""
         sleeping_until = self._sleeping_until
-        if sleeping_until is not None and sleeping_until > due_by:
-            platform_redis.wake_scheduler(due_by.timestamp())
+        if sleeping_until is not None and sleeping_until > claimed_at:
+            platform_redis.wake_scheduler(claimed_at.timestamp(), claimed=True)
+
+    @staticmethod
+    def _send_ahead() -> timedelta:
+        return timedelta(seconds=settings.SCHEDULER_SEND_AHEAD_SECONDS)
 
     def _next_wake(self) -> datetime | None:
-        """When the next attempt falls due, but not sooner than SCHEDULER_DISPATCH_GAP_SECONDS
-        after the last send, so that attempts due a few milliseconds apart share a message."""
+        """When the next attempt is due within half the send-ahead window (each send takes the
+        whole window: attempts due close together share a message, and each reaches its worker
+        before it is due), but not sooner than SCHEDULER_DISPATCH_GAP_SECONDS after the last send."""
         attempt = services.next_due().attempt
-        return attempt and max(attempt, self._last_dispatch + timedelta(seconds=settings.SCHEDULER_DISPATCH_GAP_SECONDS))
+        if attempt is None:
+            return None
+        return max(attempt - self._send_ahead() / 2, self._last_dispatch + timedelta(seconds=settings.SCHEDULER_DISPATCH_GAP_SECONDS))
 
     def _housekeeping(self) -> None:
         now = time.monotonic()
@@ -186,11 +196,16 @@ class JobScheduler(DatabaseScheduler):
             return settings.SCHEDULER_MAX_SLEEP_SECONDS
         return max(0.0, min((moment - clock.now()).total_seconds(), settings.SCHEDULER_MAX_SLEEP_SECONDS))
 
-    def _drain_wakeups(self) -> None:
-        """A burst of changes wakes the scheduler once, not once per change."""
+    def _drain_wakeups(self, first: dict[str, Any]) -> bool:
+        """A burst of changes wakes the scheduler once, not once per change. True when one of
+        them is not a claimer's (a job changed: the claimer must look again)."""
+        changed = not platform_redis.is_claim_wakeup(first)
         for _ in range(10_000):
-            if self._pubsub.get_message(timeout=0) is None:
-                return
+            message = self._pubsub.get_message(timeout=0)
+            if message is None:
+                break
+            changed = changed or not platform_redis.is_claim_wakeup(message)
+        return changed
 
     def _subscribe(self) -> Any:
         """Beat's subscription to wake-ups (None while Redis is unreachable: beat polls)."""
@@ -214,10 +229,10 @@ class JobScheduler(DatabaseScheduler):
             pubsub = self._subscribe()
             if pubsub is None:
                 time.sleep(seconds)
-            elif pubsub.get_message(timeout=seconds) is not None:
-                self._drain_wakeups()
-                if self._claimer is not None:
-                    self._claimer.changed.set()
+                return
+            message = pubsub.get_message(timeout=seconds)
+            if message is not None and self._drain_wakeups(message) and self._claimer is not None:
+                self._claimer.changed.set()
         except redis.RedisError:
             logger.warning("no wake-ups from Redis; polling instead")
             self._pubsub = None

@@ -16,8 +16,8 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
 
+from tasks_app import clock
 from tasks_app.callbacks import Callback, build_callback
 from tasks_app.exceptions import InvalidInput
 from tasks_app.models import Execution, ExecutionStatus, Job
@@ -38,8 +38,12 @@ class ClaimRequest:
 
 def claim_many(requests: Sequence[ClaimRequest]) -> list[Claimed | Exception | None]:
     """One result per request: the claimed execution and its callback; None when it is not
-    queued (or appears twice in the batch); an exception when its stored callback is invalid."""
-    now = timezone.now()
+    queued (or appears twice in the batch); an exception when its stored callback is invalid.
+
+    Beat sends attempts a moment before they are due (SCHEDULER_SEND_AHEAD_SECONDS): a claimed
+    attempt's ``started_at`` is when its call starts, its due time, but never later than that
+    moment from now; the caller waits until then (see ``seconds_until_start``)."""
+    now = clock.now()
     queued = {row[0]: row for row in _select_queued({r.execution_id for r in requests})}
     results: list[Claimed | Exception | None] = []
     for request in requests:
@@ -67,9 +71,24 @@ def _prepare(row: list[Any], task_id: str, now: datetime) -> Claimed | Exception
         callback = build_callback(execution.job.callback)
     except InvalidInput as error:  # stored before a validation rule changed: fails this one alone
         return error
-    execution.status, execution.started_at, execution.task_id = ExecutionStatus.RUNNING, now, task_id
-    execution.deadline_at = now + timedelta(seconds=claim_seconds(callback))
+    execution.status, execution.started_at, execution.task_id = ExecutionStatus.RUNNING, _start(execution.due_at, now), task_id
+    execution.deadline_at = _latest_start(now) + timedelta(seconds=claim_seconds(callback))
     return execution, callback
+
+
+def _latest_start(now: datetime) -> datetime:
+    return now + timedelta(seconds=settings.SCHEDULER_SEND_AHEAD_SECONDS)
+
+
+def _start(due_at: datetime, now: datetime) -> datetime:
+    """When a call claimed ``now`` starts: at its due time, within [now, _latest_start(now)]
+    (_mark_running computes the same in SQL)."""
+    return min(max(due_at, now), _latest_start(now))
+
+
+def seconds_until_start(execution: Execution) -> float:
+    """How long a claimed attempt waits before its call (0 once its start has come)."""
+    return max(0.0, min(clock.seconds_until(execution.started_at), settings.SCHEDULER_SEND_AHEAD_SECONDS))  # type: ignore[arg-type]
 
 
 def claim_seconds(callback: Callback) -> float:
@@ -79,8 +98,8 @@ def claim_seconds(callback: Callback) -> float:
 
 def _mark_running(executions: list[Execution], now: datetime) -> set[int]:
     """The ids that moved from queued to running: one UPDATE per distinct deadline (usually one).
-    The task id is written with the outcome; ``started_at`` (this batch's moment) tells our rows
-    from those of a worker that claimed some of them between our SELECT and UPDATE."""
+    The task id is written with the outcome; the deadline (this batch's moment plus the claim)
+    tells our rows from those of a worker that claimed some of them between our SELECT and UPDATE."""
     if not executions:
         return set()
     by_deadline: dict[datetime, list[int]] = {}
@@ -91,28 +110,37 @@ def _mark_running(executions: list[Execution], now: datetime) -> set[int]:
     ids = [e.pk for e in executions]
     if moved == len(ids):
         return set(ids)
-    return set(Execution.objects.filter(pk__in=ids, status=ExecutionStatus.RUNNING, started_at=now).values_list("pk", flat=True))
+    ours = Execution.objects.filter(pk__in=ids, status=ExecutionStatus.RUNNING, deadline_at__in=list(by_deadline))
+    return set(ours.values_list("pk", flat=True))
 
 
 def _move_to_running(ids: list[int], now: datetime, deadline: datetime) -> int:
+    """started_at is _start(due_at, now), computed by the database from each row's due time."""
     table, at = rows.quote(Execution._meta.db_table), rows.placeholders(len(ids))
-    started, until = rows.prep(rows.field(Execution, "started_at"), now), rows.prep(rows.field(Execution, "deadline_at"), deadline)
-    sql = f"UPDATE {table} SET status = %s, started_at = %s, deadline_at = %s WHERE id IN ({at}) AND status = %s"
-    return rows.execute(sql, [ExecutionStatus.RUNNING, started, until, *ids, ExecutionStatus.QUEUED])
+    started = rows.field(Execution, "started_at")
+    earliest, latest = rows.prep(started, now), rows.prep(started, _latest_start(now))
+    until = rows.prep(rows.field(Execution, "deadline_at"), deadline)
+    sql = (
+        f"UPDATE {table} SET status = %s, deadline_at = %s,"
+        f" started_at = CASE WHEN due_at < %s THEN %s WHEN due_at > %s THEN %s ELSE due_at END"
+        f" WHERE id IN ({at}) AND status = %s"
+    )
+    params = [ExecutionStatus.RUNNING, until, earliest, earliest, latest, latest, *ids, ExecutionStatus.QUEUED]
+    return rows.execute(sql, params)
 
 
 def claim_is_fresh(execution: Execution, callback: Callback) -> bool:
     """False when a claimed attempt has used up more than half its grace before calling: it
     waited for a free callback thread (claimed with its whole message, see
     executions.run_executions). Its call could outlast the claim: extend it first."""
-    left = execution.deadline_at - timezone.now()  # type: ignore[operator]
-    return left >= timedelta(seconds=claim_seconds(callback) - settings.EXECUTION_RECOVERY_GRACE_SECONDS / 2)
+    left = clock.seconds_until(execution.deadline_at)  # type: ignore[arg-type]
+    return left >= claim_seconds(callback) - settings.EXECUTION_RECOVERY_GRACE_SECONDS / 2
 
 
 def extend_claim(execution: Execution, callback: Callback) -> bool:
     """Push a claimed attempt's deadline a whole claim ahead of now, so the sweep does not queue
     it again while it calls. False when the sweep already did: the attempt is no longer ours."""
-    deadline = timezone.now() + timedelta(seconds=claim_seconds(callback))
+    deadline = clock.now() + timedelta(seconds=claim_seconds(callback))
     table = rows.quote(Execution._meta.db_table)
     started = rows.prep(rows.field(Execution, "started_at"), execution.started_at)
     until = rows.prep(rows.field(Execution, "deadline_at"), deadline)

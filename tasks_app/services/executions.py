@@ -7,6 +7,9 @@ attempts that start together are claimed by one SELECT and one UPDATE, outcomes 
 together are written in one transaction (see group_commit). Each task still waits for its own
 writes, so it is acknowledged only once they are committed.
 
+Beat sends attempts a moment before they are due: the claim happens on arrival, the call waits
+until the due time (start_timer), so neither the broker nor the claim makes a fire late.
+
 A target with a concurrency limit (tasks_app.host_limits) that has no free slot defers the
 attempt: it goes back to the queue for about a second, with the same attempt number."""
 
@@ -15,6 +18,7 @@ from __future__ import annotations
 import logging
 import os
 import random
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -42,9 +46,11 @@ from tasks_app.services.claims import (
     claim_seconds,
     extend_claim,
     give_back_many,
+    seconds_until_start,
 )
 from tasks_app.services.firing import release_held_attempt
 from tasks_app.services.group_commit import GroupCommit
+from tasks_app.services.start_timer import StartTimer
 from tasks_app.services.task_results import TaskRecord, store_task_results, task_result
 
 logger = logging.getLogger(__name__)
@@ -115,6 +121,7 @@ def run_execution(
     the calling thread."""
     task = task or TaskRecord(task_id)
     claimed = _claim(ClaimRequest(execution_id, task.task_id), on=writer)
+    time.sleep(_seconds_until_start(claimed))
     return _attempt(execution_id, claimed, task, writer)
 
 
@@ -125,14 +132,20 @@ def run_executions(*, execution_ids: list[int], tasks: list[TaskRecord]) -> list
     go to the process's database thread, which writes those that arrive together in one
     transaction: one database connection per process, however many threads call. Returns when
     all have ended."""
-    callback_threads = _process_pool("callback", _callback_threads)
+    timer = _process_pool("timer", lambda: StartTimer(_process_pool("callback", _callback_threads)))
     writer = _process_pool("database", _DatabaseThread)
     requests = [ClaimRequest(pk, task.task_id) for pk, task in zip(execution_ids, tasks, strict=True)]
     claims = writer.submit(claim_many, requests).result()
     futures = [
-        callback_threads.submit(_attempt, pk, claimed, task, writer) for pk, claimed, task in zip(execution_ids, claims, tasks, strict=True)
+        timer.submit_in(_seconds_until_start(claimed), _attempt, pk, claimed, task, writer)
+        for pk, claimed, task in zip(execution_ids, claims, tasks, strict=True)
     ]
     return [future.result() for future in futures]
+
+
+def _seconds_until_start(claimed: Claimed | Exception | None) -> float:
+    """A claimed attempt's call starts at its due time (it arrived a moment early)."""
+    return seconds_until_start(claimed[0]) if isinstance(claimed, tuple) else 0.0
 
 
 def _attempt(execution_id: int, claimed: Claimed | Exception | None, task: TaskRecord, writer: Executor | None) -> dict[str, Any]:
@@ -183,10 +196,11 @@ class _DatabaseThread(ThreadPoolExecutor):
         return super().submit(checked)
 
 
-_pools: dict[str, tuple[int, ThreadPoolExecutor]] = {}
+_pools: dict[str, tuple[int, Any]] = {}
+P = TypeVar("P")
 
 
-def _process_pool(name: str, make: Callable[[], ThreadPoolExecutor]) -> ThreadPoolExecutor:
+def _process_pool(name: str, make: Callable[[], P]) -> P:
     """This process's pool ``name``, made on first use (so after a prefork pool forked)."""
     made = _pools.get(name)
     if made is None or made[0] != os.getpid():

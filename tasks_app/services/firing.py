@@ -146,19 +146,20 @@ def claim_due_occurrences(*, now: datetime | None = None, until: datetime | None
 Sender = Callable[[list[Execution]], None]
 
 
-def dispatch_due_executions(*, send: Sender, now: datetime | None = None, limit: int | None = None) -> int:
-    """Step 2. Executions due together travel together: up to EXECUTION_MESSAGE_SIZE of one
+def dispatch_due_executions(*, send: Sender, now: datetime | None = None, ahead: timedelta = timedelta(0), limit: int | None = None) -> int:
+    """Step 2. Sends the executions due by ``now + ahead`` (the worker calls each at its due
+    time). Executions due together travel together: up to EXECUTION_MESSAGE_SIZE of one
     priority per message, so a burst costs the broker and the worker one message per group,
     not one per execution. Returns how many executions were sent."""
     now = now or clock.now()
     with transaction.atomic():
-        due = _mark_dispatched(now, limit or settings.SCHEDULER_BATCH_SIZE)
+        due = _mark_dispatched(now, now + ahead, limit or settings.SCHEDULER_BATCH_SIZE)
         for group in message_groups(due, settings.EXECUTION_MESSAGE_SIZE):
             send(group)
     return len(due)
 
 
-def _mark_dispatched(now: datetime, limit: int) -> list[Execution]:
+def _mark_dispatched(now: datetime, due_by: datetime, limit: int) -> list[Execution]:
     """Mark the earliest due executions sent and return them, in one statement: their rows stay
     locked until the caller's transaction, which sends them, commits (SKIP LOCKED: another
     beat takes the next ones). Earliest due first."""
@@ -170,9 +171,9 @@ def _mark_dispatched(now: datetime, limit: int) -> list[Execution]:
         f" WHERE status = '{ExecutionStatus.QUEUED}' AND dispatched_at IS NULL AND due_at <= %s ORDER BY due_at LIMIT %s{lock})"
         f" RETURNING id, priority, due_at"
     )
-    at = rows.prep(rows.field(Execution, "dispatched_at"), now)
+    at, by = rows.prep(rows.field(Execution, "dispatched_at"), now), rows.prep(rows.field(Execution, "due_at"), due_by)
     names = ["id", "priority", "due_at"]
-    marked = rows.select(sql, [at, at, limit], [rows.field(Execution, name) for name in names])
+    marked = rows.select(sql, [at, by, limit], [rows.field(Execution, name) for name in names])
     return sorted((rows.partial(Execution, dict(zip(names, row, strict=True))) for row in marked), key=lambda e: e.due_at)
 
 

@@ -119,13 +119,14 @@ def update_job(*, job: Job, **changes: Any) -> Job:
 
 
 def _take_back_claimed_ahead(job: Job, now: datetime) -> None:
-    """The beat claims occurrences a moment before they are due (SCHEDULER_CLAIM_AHEAD_SECONDS).
-    Those not yet due go back to the job, so a change made just before one applies to it."""
-    ahead = job.executions.filter(
-        status=ExecutionStatus.QUEUED, dispatched_at__isnull=True, reason=ExecutionReason.SCHEDULE, attempt=1, scheduled_for__gt=now
-    )
-    # Locked first: a beat sending one of them holds its lock (we then see it sent and leave it),
-    # and a beat that comes after skips the rows we hold. Nothing is both sent and taken back.
+    """The beat claims occurrences a moment before they are due (SCHEDULER_CLAIM_AHEAD_SECONDS),
+    and sends them a moment before too (SCHEDULER_SEND_AHEAD_SECONDS). Those not yet due and
+    not yet taken by a worker go back to the job, so a change made just before one applies to it.
+    (One a worker already holds, at most SCHEDULER_SEND_AHEAD_SECONDS before it is due, fires.)"""
+    ahead = job.executions.filter(status=ExecutionStatus.QUEUED, reason=ExecutionReason.SCHEDULE, attempt=1, scheduled_for__gt=now)
+    # Locked first: a beat sending one of them holds its lock (we wait, then take it back: the
+    # worker's claim then finds nothing), and a beat that comes after skips the rows we hold.
+    # Nothing is both taken back and called.
     claimed = dict(ahead.select_for_update().values_list("pk", "scheduled_for"))
     if claimed:
         Execution.objects.filter(pk__in=claimed).delete()

@@ -222,3 +222,28 @@ def test_a_change_takes_back_an_occurrence_claimed_ahead(change: dict) -> None:
         assert job.next_fire_at > due + timedelta(seconds=3000)
     else:
         assert (job.next_fire_at, job.fire_count) == (due, 0)
+
+
+def test_attempts_due_within_the_send_ahead_window_are_sent_before_they_are_due() -> None:
+    job = make_job(trigger={"kind": "delay", "seconds": 10})
+    now = timezone.now()
+    services.claim_due_occurrences(now=now, until=now + timedelta(seconds=20))
+    due = Execution.objects.get(job=job).due_at
+    sent: list[Execution] = []
+    early = due - timedelta(seconds=5)
+    assert services.dispatch_due_executions(send=sent.extend, now=early, ahead=timedelta(seconds=4)) == 0
+    assert services.dispatch_due_executions(send=sent.extend, now=early, ahead=timedelta(seconds=6)) == 1
+    assert Execution.objects.get(job=job).dispatched_at == early
+
+
+def test_a_change_takes_back_an_occurrence_sent_ahead_that_no_worker_has_taken() -> None:
+    from tasks_app.services.claims import ClaimRequest, claim_many
+
+    job = make_job(trigger={"kind": "delay", "seconds": 10})
+    now = timezone.now()
+    services.claim_due_occurrences(now=now, until=now + timedelta(seconds=20))
+    sent: list[Execution] = []
+    services.dispatch_due_executions(send=sent.extend, now=now, ahead=timedelta(seconds=20))
+    services.update_job(job=Job.objects.get(pk=job.pk), enabled=False)
+    assert not Execution.objects.filter(job=job).exists()
+    assert claim_many([ClaimRequest(sent[0].pk, "task")]) == [None]  # the message arrives: nothing to call

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from datetime import timedelta
 
@@ -41,6 +42,39 @@ def test_attempts_due_just_after_a_send_wait_for_the_dispatch_gap(settings) -> N
     assert scheduler._next_wake() <= clock.now()  # nothing sent lately: at once
     scheduler._last_dispatch = clock.now()
     assert scheduler._next_wake() >= scheduler._last_dispatch + timedelta(seconds=0.5)
+
+
+def test_beat_wakes_to_send_when_the_next_attempt_is_due_within_half_the_send_ahead_window(settings) -> None:
+    from tasks_app import services
+    from tests.factories import make_job
+
+    settings.SCHEDULER_SEND_AHEAD_SECONDS = 0.4
+    settings.SCHEDULER_DISPATCH_GAP_SECONDS = 0.0
+    make_job(trigger={"kind": "delay", "seconds": 30})
+    services.claim_due_occurrences(until=services.next_due().occurrence)
+    due = services.next_due().attempt
+    assert JobScheduler(app=app, lazy=True)._next_wake() == due - timedelta(seconds=0.2)
+
+
+def test_a_claimers_wake_up_wakes_beat_but_not_the_claimers(settings) -> None:
+    """A claimer wakes its beat's thread after each batch; that is no job change, so no claimer
+    (of this beat or another) looks again for it. Any other wake-up makes them look."""
+    from tasks_app import redis as platform_redis
+
+    scheduler = JobScheduler(app=app, lazy=True)
+    try:
+        scheduler._subscribe().get_message(timeout=1.0)  # the subscription's confirmation: it is in place
+        scheduler._claimer = claimer = type("Claimer", (), {"changed": threading.Event()})()
+        for claimed, looks in ((True, False), (False, True)):
+            claimer.changed.clear()
+            platform_redis.wake_scheduler(time.time(), claimed=claimed)
+            started = time.monotonic()
+            scheduler._wait(2.0)
+            assert time.monotonic() - started < 1.0  # woken, not slept through
+            assert claimer.changed.is_set() is looks
+    finally:
+        scheduler._claimer = None
+        scheduler.close()
 
 
 def test_the_claimer_wakes_beat_for_attempts_due_before_its_planned_wake(settings) -> None:

@@ -96,3 +96,31 @@ def test_attempts_waiting_for_a_callback_thread_extend_their_claim_before_callin
     assert recovered == 0
     assert len(receiver.log) == 5 and Execution.objects.filter(job__in=jobs).count() == 5
     assert len({task_id.partition(":")[0] for task_id in Execution.objects.filter(job__in=jobs).values_list("task_id", flat=True)}) == 1
+
+
+@pytest.mark.usefixtures("celery_worker")
+def test_attempts_sent_before_they_are_due_are_called_at_their_due_time(receiver, settings) -> None:
+    """Beat sends attempts up to SCHEDULER_SEND_AHEAD_SECONDS early; the worker claims them as
+    they arrive and calls each at its due moment, not before."""
+    from datetime import timedelta
+
+    from tasks_app import clock
+
+    settings.SCHEDULER_SEND_AHEAD_SECONDS = 1.5
+    called_at: dict[str, float] = {}
+
+    def record(request):
+        called_at[request.headers["X-Execution-Id"]] = time.time()
+        return Response("ok")
+
+    receiver.expect_request("/on-time").respond_with_handler(record)
+    now = clock.now()
+    dues = [now + timedelta(seconds=seconds) for seconds in (0.6, 0.9, 1.2)]
+    jobs = [make_job(trigger={"kind": "at", "at": due.isoformat()}, callback={"url": receiver.url_for("/on-time")}) for due in dues]
+    services.claim_due_occurrences(until=now + timedelta(seconds=2))
+    assert services.dispatch_due_executions(send=send_executions, ahead=timedelta(seconds=1.5)) == 3  # one message, early
+    done = Execution.objects.filter(job__in=jobs, status="succeeded")
+    wait_for(lambda: done.count() == 3, message="three calls")
+    for execution in done:
+        assert execution.dispatched_at < execution.due_at == execution.started_at
+        assert execution.due_at.timestamp() <= called_at[str(execution.pk)] < execution.due_at.timestamp() + 0.5
