@@ -265,6 +265,7 @@ def run_ours(size: int, duration: int, *, beats: int, kill_one: bool, pool: str,
         explain_missed(sorted(expected - set(fired))[:10], churn.moved)
         # A fire's lateness: its callback's arrival at the receiver minus its due time.
         result.lateness_ms = [(arrived_at[str(r.pk)] - r.scheduled_for.timestamp()) * 1000 for key, r in fired.items() if key in expected]
+        explain_latest([r for key, r in fired.items() if key in expected], arrived_at, churn.moved)
         result.sent_ms = [
             (r.dispatched_at - r.scheduled_for).total_seconds() * 1000 for key, r in fired.items() if key in expected and r.dispatched_at
         ]
@@ -287,6 +288,24 @@ def explain_missed(missed: list[tuple[int, datetime]], moved: set[tuple[int, dat
         job = Job.objects.filter(pk=job_id).values("name", "enabled", "next_fire_at", "fire_count", "trigger").first()
         runs = list(Execution.objects.filter(job_id=job_id).values_list("scheduled_for", "status", "dispatched_at", "started_at"))
         print(f"  missed job {job_id} at {moment.isoformat()} (moved: {(job_id, moment) in moved}): {job}; runs {runs}", flush=True)
+
+
+def explain_latest(fires: list[Any], arrived_at: dict[str, float], moved: set[tuple[int, datetime]], count: int = 5) -> None:
+    """Print the latest fires (over 250 ms late): each one's path from due to arrival."""
+    late = sorted(fires, key=lambda r: arrived_at[str(r.pk)] - r.scheduled_for.timestamp())[-count:]
+    for run in late:
+        due = run.scheduled_for
+
+        def after(moment: datetime | None, due: datetime = due) -> str:
+            return "-" if moment is None else f"{(moment - due).total_seconds() * 1000:.0f}"
+
+        arrival = (arrived_at[str(run.pk)] - due.timestamp()) * 1000
+        if arrival > 250:
+            print(
+                f"  late {arrival:.0f} ms: job {run.job_id} ({run.job.trigger.get('kind')}, moved: {(run.job_id, due) in moved}) "
+                f"due {due.isoformat()}, sent {after(run.dispatched_at)} ms, started {after(run.started_at)} ms",
+                flush=True,
+            )
 
 
 def burst(url: str, count: int = 5000) -> float:
