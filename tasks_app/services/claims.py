@@ -58,7 +58,8 @@ def _select_queued(ids: set[int]) -> list[list[Any]]:
     columns = [f"{'e' if f.model is Execution else 'j'}.{rows.quote(f.column)}" for f in fields]
     sql = (
         f"SELECT {', '.join(columns)} FROM {rows.quote(Execution._meta.db_table)} e "
-        f"JOIN {rows.quote(Job._meta.db_table)} j ON j.id = e.job_id WHERE e.id IN ({rows.placeholders(len(ids))}) AND e.status = %s"
+        f"JOIN {rows.quote(Job._meta.db_table)} j ON j.id = e.job_id WHERE e.id IN ({rows.placeholders(len(ids))})"
+        f" AND {rows.unindexed_test('e.status')}"
     )
     return rows.select(sql, [*ids, ExecutionStatus.QUEUED], fields)
 
@@ -110,8 +111,9 @@ def _mark_running(executions: list[Execution], now: datetime) -> set[int]:
     ids = [e.pk for e in executions]
     if moved == len(ids):
         return set(ids)
-    ours = Execution.objects.filter(pk__in=ids, status=ExecutionStatus.RUNNING, deadline_at__in=list(by_deadline))
-    return set(ours.values_list("pk", flat=True))
+    # Found by primary key alone, tested here: see rows.unindexed_test.
+    found = Execution.objects.filter(pk__in=ids).values_list("pk", "status", "deadline_at")
+    return {pk for pk, status, deadline in found if status == ExecutionStatus.RUNNING and deadline in by_deadline}
 
 
 def _move_to_running(ids: list[int], now: datetime, deadline: datetime) -> int:
@@ -123,7 +125,7 @@ def _move_to_running(ids: list[int], now: datetime, deadline: datetime) -> int:
     sql = (
         f"UPDATE {table} SET status = %s, deadline_at = %s,"
         f" started_at = CASE WHEN due_at < %s THEN %s WHEN due_at > %s THEN %s ELSE due_at END"
-        f" WHERE id IN ({at}) AND status = %s"
+        f" WHERE id IN ({at}) AND {rows.unindexed_test('status')}"
     )
     params = [ExecutionStatus.RUNNING, until, earliest, earliest, latest, latest, *ids, ExecutionStatus.QUEUED]
     return rows.execute(sql, params)
@@ -144,7 +146,7 @@ def extend_claim(execution: Execution, callback: Callback) -> bool:
     table = rows.quote(Execution._meta.db_table)
     started = rows.prep(rows.field(Execution, "started_at"), execution.started_at)
     until = rows.prep(rows.field(Execution, "deadline_at"), deadline)
-    sql = f"UPDATE {table} SET deadline_at = %s WHERE id = %s AND status = %s AND started_at = %s"
+    sql = f"UPDATE {table} SET deadline_at = %s WHERE id = %s AND {rows.unindexed_test('status')} AND started_at = %s"
     if not rows.execute(sql, [until, execution.pk, ExecutionStatus.RUNNING, started]):
         return False
     execution.deadline_at = deadline
@@ -170,4 +172,5 @@ def give_back_many(attempts: Sequence[GiveBack]) -> None:
         execution = attempt.execution
         execution.status, execution.due_at, execution.error = ExecutionStatus.QUEUED, attempt.due_at, attempt.note
         execution.dispatched_at = execution.started_at = execution.deadline_at = None
-    rows.update_each([a.execution for a in attempts], GIVEN_BACK_FIELDS, where=" AND status = %s", where_params=[ExecutionStatus.RUNNING])
+    still_running = f" AND {rows.unindexed_test('status')}"
+    rows.update_each([a.execution for a in attempts], GIVEN_BACK_FIELDS, where=still_running, where_params=[ExecutionStatus.RUNNING])

@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import timedelta
+from typing import Any
 
 import pytest
+from django.db import connection
 
 from tasks_app import clock
 from tasks_app.models import Execution
-from tasks_app.services.claims import ClaimRequest, claim_many, claim_seconds, seconds_until_start
+from tasks_app.services import rows
+from tasks_app.services.claims import (
+    ClaimRequest,
+    GiveBack,
+    claim_many,
+    claim_seconds,
+    extend_claim,
+    give_back_many,
+    seconds_until_start,
+)
 from tests.factories import make_job
 
 pytestmark = pytest.mark.django_db
@@ -56,3 +68,48 @@ def test_attempts_claimed_together_keep_their_own_start_times(settings) -> None:
     starts = [c[0].started_at for c in claimed]  # type: ignore[index]
     assert starts[1:4] == [a.due_at for a in attempts[1:4]]
     assert starts == list(Execution.objects.filter(pk__in=[a.pk for a in attempts]).order_by("pk").values_list("started_at", flat=True))
+
+
+def test_claims_find_their_rows_by_primary_key_alone(monkeypatch) -> None:
+    """The status partial indexes fill with dead entries between vacuums, which the planner
+    cannot see: a claim must not let it scan one (rows.unindexed_test). Statistics taken while
+    nothing is queued make those indexes look empty, the planner's favourite trap."""
+    job = make_job(trigger={"kind": "at", "at": (clock.now() + timedelta(days=1)).isoformat()})
+    now = clock.now()
+    done = [Execution(job=job, scheduled_for=now + timedelta(seconds=i), status="succeeded", due_at=now) for i in range(3000)]
+    Execution.objects.bulk_create(done)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    attempts = [queued(due_in=0) for _ in range(20)]
+    statements = record_statements(monkeypatch)
+    claimed = claim_many([ClaimRequest(a.pk, f"task-{a.pk}") for a in attempts])
+    executions = [c[0] for c in claimed]  # type: ignore[index]
+    extend_claim(executions[0], claimed[0][1])  # type: ignore[index]
+    give_back_many([GiveBack(e, due_at=now, note="busy") for e in executions[:5]])
+    assert len(statements) >= 3
+    partial_indexes = [index.name for index in Execution._meta.indexes if index.condition is not None]
+    for sql, params in statements:
+        plan = query_plan(sql, params)
+        assert not [name for name in partial_indexes if name in plan], plan
+
+
+def record_statements(monkeypatch) -> list[tuple[str, list[Any]]]:
+    statements: list[tuple[str, list[Any]]] = []
+
+    def recording(run: Callable[..., Any]) -> Callable[..., Any]:
+        def run_and_record(sql: str, params: Sequence[Any], *args: Any) -> Any:
+            statements.append((sql, list(params)))
+            return run(sql, params, *args)
+
+        return run_and_record
+
+    for name in ("select", "execute"):
+        monkeypatch.setattr(rows, name, recording(getattr(rows, name)))
+    return statements
+
+
+def query_plan(sql: str, params: list[Any]) -> str:
+    explain = "EXPLAIN " if connection.vendor == "postgresql" else "EXPLAIN QUERY PLAN "
+    with connection.cursor() as cursor:
+        cursor.execute(explain + sql, params)
+        return "\n".join(str(row) for row in cursor.fetchall())
