@@ -254,6 +254,20 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# --- Vacuum backstop (tasks_app/services/vacuum.py) ------------------------------------------
+# On PostgreSQL, beat vacuums each table that every attempt rewrites once it holds this many dead
+# rows (autovacuum waits for a fifth of the table, or never runs where it is off); 0 turns it off.
+DATABASE_VACUUM_DEAD_ROWS = env_int("DATABASE_VACUUM_DEAD_ROWS", 50_000)
+DATABASE_VACUUM_INTERVAL_SECONDS = env_int("DATABASE_VACUUM_INTERVAL_SECONDS", 60)
+CELERY_BEAT_SCHEDULE = {
+    **globals().get("CELERY_BEAT_SCHEDULE", {}),
+    "database-vacuum": {
+        "task": "tasks_app.tasks.vacuum_rewritten_tables",
+        "schedule": DATABASE_VACUUM_INTERVAL_SECONDS,
+        "options": {"priority": 9, "expires": DATABASE_VACUUM_INTERVAL_SECONDS},
+    },
+}
+
 # --- The dispatch dialect ------------------------------------------------------------------
 # A recall answered "asynchronized" is failed when its callee has not reported the outcome to
 # /taskcallback/updateTaskLog within this many seconds.

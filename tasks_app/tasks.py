@@ -81,3 +81,9 @@ def expire_queue_leases() -> int:
 def purge_expired_executions() -> dict[str, Any]:
     """Beat's retention run (CELERY_BEAT_SCHEDULE, every EXECUTION_PURGE_INTERVAL_SECONDS)."""
     return asdict(services.purge_expired_executions())
+
+
+@shared_task(name="tasks_app.tasks.vacuum_rewritten_tables", ignore_result=True)
+def vacuum_rewritten_tables() -> list[str]:
+    """Beat's vacuum backstop (CELERY_BEAT_SCHEDULE, every DATABASE_VACUUM_INTERVAL_SECONDS)."""
+    return services.vacuum_rewritten_tables()

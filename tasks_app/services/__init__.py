@@ -24,6 +24,7 @@ from tasks_app.services.queues import (
     sweep_queue_tasks,
 )
 from tasks_app.services.retention import purge_expired_executions
+from tasks_app.services.vacuum import vacuum_rewritten_tables
 
 __all__ = [
     "add_dispatch_task",
@@ -46,6 +47,7 @@ __all__ = [
     "next_due",
     "pause_job",
     "purge_expired_executions",
+    "vacuum_rewritten_tables",
     "queue_length",
     "queue_tasks_of_owner",
     "receive_queue_task",
