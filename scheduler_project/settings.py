@@ -184,6 +184,16 @@ CELERY_WORKER_SEND_TASK_EVENTS = env_bool("CELERY_WORKER_SEND_TASK_EVENTS", Fals
 CELERY_TASK_SEND_SENT_EVENT = False
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "tasks_app.scheduler:JobScheduler"
+# Beat's own periodic tasks, beside the jobs (entries added with their settings below).
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {}
+
+
+def periodic(task: str, every_seconds: int, *, priority: int, expires: int) -> dict[str, Any]:
+    """A CELERY_BEAT_SCHEDULE entry: ``task`` every ``every_seconds``, dropped by the worker
+    when not started within ``expires`` seconds."""
+    return {"task": task, "schedule": every_seconds, "options": {"priority": priority, "expires": expires}}
+
+
 CELERY_BEAT_MAX_LOOP_INTERVAL = 5
 # Workers keep their database connection (stock Celery closes it after every task).
 CELERY_DB_REUSE_MAX = env_int("CELERY_DB_REUSE_MAX", 1_000_000)
@@ -244,29 +254,19 @@ EXECUTION_PURGE_BATCH_SIZE = env_int("EXECUTION_PURGE_BATCH_SIZE", 1000)
 EXECUTION_PURGE_MAX_BATCHES = env_int("EXECUTION_PURGE_MAX_BATCHES", 200)
 EXECUTION_PURGE_PAUSE_SECONDS = float(os.environ.get("EXECUTION_PURGE_PAUSE_SECONDS", "0.05"))
 EXECUTION_PURGE_INTERVAL_SECONDS = env_int("EXECUTION_PURGE_INTERVAL_SECONDS", 600)
-CELERY_BEAT_SCHEDULE = {
-    **globals().get("CELERY_BEAT_SCHEDULE", {}),
-    "executions-purge": {
-        "task": "tasks_app.tasks.purge_expired_executions",
-        "schedule": EXECUTION_PURGE_INTERVAL_SECONDS,
-        # Never ahead of a job's attempt (9: served last on Redis); dropped once the next run is due.
-        "options": {"priority": 9, "expires": EXECUTION_PURGE_INTERVAL_SECONDS},
-    },
-}
+# Never ahead of a job's attempt (9: served last on Redis); dropped once the next run is due.
+CELERY_BEAT_SCHEDULE["executions-purge"] = periodic(
+    "tasks_app.tasks.purge_expired_executions", EXECUTION_PURGE_INTERVAL_SECONDS, priority=9, expires=EXECUTION_PURGE_INTERVAL_SECONDS
+)
 
 # --- Vacuum backstop (tasks_app/services/vacuum.py) ------------------------------------------
 # On PostgreSQL, beat vacuums each table that every attempt rewrites once it holds this many dead
 # rows (autovacuum waits for a fifth of the table, or never runs where it is off); 0 turns it off.
 DATABASE_VACUUM_DEAD_ROWS = env_int("DATABASE_VACUUM_DEAD_ROWS", 50_000)
 DATABASE_VACUUM_INTERVAL_SECONDS = env_int("DATABASE_VACUUM_INTERVAL_SECONDS", 60)
-CELERY_BEAT_SCHEDULE = {
-    **globals().get("CELERY_BEAT_SCHEDULE", {}),
-    "database-vacuum": {
-        "task": "tasks_app.tasks.vacuum_rewritten_tables",
-        "schedule": DATABASE_VACUUM_INTERVAL_SECONDS,
-        "options": {"priority": 9, "expires": DATABASE_VACUUM_INTERVAL_SECONDS},
-    },
-}
+CELERY_BEAT_SCHEDULE["database-vacuum"] = periodic(
+    "tasks_app.tasks.vacuum_rewritten_tables", DATABASE_VACUUM_INTERVAL_SECONDS, priority=9, expires=DATABASE_VACUUM_INTERVAL_SECONDS
+)
 
 # --- The dispatch dialect ------------------------------------------------------------------
 # A recall answered "asynchronized" is failed when its callee has not reported the outcome to
@@ -283,15 +283,10 @@ QUEUE_LEASE_SECONDS = env_int("QUEUE_LEASE_SECONDS", 30)
 QUEUE_SWEEP_SECONDS = env_int("QUEUE_SWEEP_SECONDS", 2)
 # The longest a REST long poll (ReceiveQueueByChannel's WaitSeconds) may wait.
 QUEUE_MAX_WAIT_SECONDS = env_int("QUEUE_MAX_WAIT_SECONDS", 30)
-CELERY_BEAT_SCHEDULE = {
-    **globals().get("CELERY_BEAT_SCHEDULE", {}),
-    "queues-expire-leases": {
-        "task": "tasks_app.tasks.expire_queue_leases",
-        "schedule": QUEUE_SWEEP_SECONDS,
-        # Served first, and dropped when stale: the next sweep does the same work.
-        "options": {"priority": 0, "expires": QUEUE_SWEEP_SECONDS * 2},
-    },
-}
+# Served first, and dropped when stale: the next sweep does the same work.
+CELERY_BEAT_SCHEDULE["queues-expire-leases"] = periodic(
+    "tasks_app.tasks.expire_queue_leases", QUEUE_SWEEP_SECONDS, priority=0, expires=QUEUE_SWEEP_SECONDS * 2
+)
 # --- The crontab dialect (api_app/crontab) -------------------------------------------------
 # The zone its crons are read in and its log times are written in.
 CRONTAB_TIME_ZONE = os.environ.get("CRONTAB_TIME_ZONE", TIME_ZONE)
