@@ -47,7 +47,6 @@ __all__ = [
     "next_due",
     "pause_job",
     "purge_expired_executions",
-    "vacuum_rewritten_tables",
     "queue_length",
     "queue_tasks_of_owner",
     "receive_queue_task",
@@ -65,4 +64,5 @@ __all__ = [
     "trigger_job",
     "update_crontab_task",
     "update_job",
+    "vacuum_rewritten_tables",
 ]

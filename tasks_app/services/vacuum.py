@@ -47,9 +47,12 @@ def vacuum_rewritten_tables(*, dead_rows: int | None = None) -> list[str]:
 
 
 def _tables_with_dead_rows(threshold: int) -> list[tuple[str, int]]:
+    """Those over the threshold that no VACUUM (ours from an earlier run, or autovacuum) is
+    working on: a second one would wait for the first, holding a worker thread."""
     sql = (
         "SELECT relname, n_dead_tup FROM pg_stat_user_tables"
-        " WHERE schemaname = current_schema() AND relname = ANY(%s) AND n_dead_tup >= %s ORDER BY relname"
+        " WHERE schemaname = current_schema() AND relname = ANY(%s) AND n_dead_tup >= %s"
+        " AND relid NOT IN (SELECT relid FROM pg_stat_progress_vacuum) ORDER BY relname"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [rewritten_tables(), threshold])
