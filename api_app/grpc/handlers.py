@@ -18,6 +18,7 @@ from google.protobuf.message import Message
 from api_app.errors import describe
 from api_app.grpc.generated import standard_pb2 as pb
 from tasks_app import services
+from tasks_app.exceptions import InvalidInput
 from tasks_app.models import QueueTask
 
 OK = 200
@@ -82,6 +83,8 @@ def query_task_by_hash_code(request: pb.QueryTaskByHashCodeRequest) -> pb.QueryT
 
 def query_task_by_owner(request: pb.QueryTaskByOwnerRequest) -> pb.QueryTaskByOwnerResponse:
     with answering(pb.QueryTaskByOwnerResponse()) as response:
+        if not request.Owner:  # proto3 cannot tell 0 from unset: like every method's key field, it is required
+            raise InvalidInput("is required", field="Owner")
         tasks, total = services.queue_tasks_of_owner(owner=request.Owner, limit=request.Limit, offset=request.Offset)
         response.Total = total
         response.Data.extend(task_message(task) for task in tasks)

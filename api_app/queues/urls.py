@@ -1,11 +1,10 @@
 from __future__ import annotations
 
-from django.urls import re_path
-
-from api_app.queues.views import MethodView, ReceiveView
+from api_app.queues.views import METHODS, ReceiveView, method_view
 from api_app.routing import endpoint
 
+# A path per method; any other path under /api/queues/ is answered by api_app.envelopes.
 urlpatterns = [
     endpoint("ReceiveQueueByChannel", ReceiveView.as_view(), name="queues-receive"),
-    re_path(r"^(?P<method>[A-Za-z]+)/?$", MethodView.as_view(), name="queues-method"),
+    *(endpoint(name, method_view(name).as_view(), name=f"queues-{name}") for name in METHODS),
 ]

@@ -1,16 +1,14 @@
-"""POST /api/queues/{Method}: the request message in the proto's JSON mapping in, the response
-message in the same mapping out ({"State", "Message", "Data"}, and "Total" for QueryTaskByOwner),
-with State as the HTTP status. ReceiveQueueByChannel is a long poll; ReportTaskResult takes one
-report. Views parse, call one handler (or service), and render."""
+"""POST /api/queues/{Method}: the request message in the proto's JSON mapping in, the method's
+response message in the same mapping out, errors included (api_app/queues/errors.py), with
+``State`` as the HTTP status. ReceiveQueueByChannel is a long poll answering
+``ReceiveQueueByChannelResponse`` (``{"Tasks": {…}}``, or ``{}`` when none came); ReportTaskResult
+takes one report. Views parse, call one handler (or service), and render."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.conf import settings
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
-from google.protobuf import json_format
 from google.protobuf.message import Message
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -18,55 +16,43 @@ from rest_framework.views import APIView
 
 from api_app.grpc import handlers
 from api_app.grpc.generated import standard_pb2 as pb
-from api_app.queues.errors import exception_handler
+from api_app.queues.errors import exception_handler_for
+from api_app.queues.mapping import as_json, json_object, parse
+from api_app.queues import schema
 from tasks_app import services
-from tasks_app.exceptions import InvalidInput, NotFound
+from tasks_app.exceptions import InvalidInput
 
 METHODS = {**handlers.UNARY, "ReportTaskResult": handlers.REPORT}
 
 
-def _object(data: Any) -> dict[str, Any]:
-    if not isinstance(data, dict):
-        raise InvalidInput("the body must be a JSON object")
-    return dict(data)
-
-
-def parse(data: Any, message_type: type[Message]) -> Message:
-    try:
-        return json_format.ParseDict(_object(data), message_type())
-    except json_format.ParseError as error:
-        raise InvalidInput(str(error)) from None
-
-
-def as_json(message: Message) -> dict[str, Any]:
-    return json_format.MessageToDict(message, always_print_fields_with_no_presence=True, unquote_int64_if_possible=True)
-
-
-def envelope(response: Message) -> Response:
-    body = as_json(response)
-    state = body["State"]
-    if state != handlers.OK:
-        body["Data"] = None
-    return Response(body, status=state)
+def answered(response: Message) -> Response:
+    return Response(as_json(response), status=response.State)  # type: ignore[attr-defined]
 
 
 class QueuesView(APIView):
+    def response_type(self) -> type[Message] | None:
+        raise NotImplementedError
+
     def get_exception_handler(self) -> Any:
-        return exception_handler
+        return exception_handler_for(self.response_type())
 
 
 class MethodView(QueuesView):
-    @extend_schema(
-        summary="A standard.Queues method over REST",
-        parameters=[OpenApiParameter("method", str, OpenApiParameter.PATH, enum=sorted(METHODS))],
-        request=OpenApiTypes.OBJECT,
-        responses=OpenApiTypes.OBJECT,
-    )
-    def post(self, request: Request, method: str) -> Response:
-        entry = METHODS.get(method)
-        if entry is None:
-            raise NotFound(f"no method {method}; one of {', '.join(sorted(METHODS))} or ReceiveQueueByChannel")
-        return envelope(entry.handler(parse(request.data, entry.request_type)))
+    """One method; ``method_view`` makes the class of each (so each is documented with its messages)."""
+
+    method: handlers.Method
+
+    def response_type(self) -> type[Message]:
+        return self.method.response_type
+
+    def post(self, request: Request) -> Response:
+        return answered(self.method.handler(parse(request.data, self.method.request_type)))
+
+
+def method_view(name: str) -> type[MethodView]:
+    method = METHODS[name]
+    view = type(f"{name}View", (MethodView,), {"method": method})
+    return schema.documented(f"standard.Queues/{name}", schema.ref(method.request_type), method.response_type)(view)
 
 
 def _wait_seconds(value: Any) -> float:
@@ -77,15 +63,16 @@ def _wait_seconds(value: Any) -> float:
 
 
 class ReceiveView(QueuesView):
-    @extend_schema(
-        summary="Take one task of a channel (a long poll of up to WaitSeconds)",
-        request=OpenApiTypes.OBJECT,
-        responses=OpenApiTypes.OBJECT,
-    )
+    def response_type(self) -> type[Message]:
+        return pb.ReceiveQueueByChannelResponse
+
+    @schema.documented("standard.Queues/ReceiveQueueByChannel (a long poll)", schema.receive_request(), pb.ReceiveQueueByChannelResponse)
     def post(self, request: Request) -> Response:
-        data = _object(request.data)
+        data = json_object(request.data)
         wait = _wait_seconds(data.pop("WaitSeconds", 0))
         channel = parse(data, pb.ReceiveQueueByChannelRequest).Channel  # type: ignore[attr-defined]
         task = services.receive_queue_task(channel=channel, wait_seconds=wait, holder=f"REST {request.META.get('REMOTE_ADDR', '')}")
-        tasks = as_json(handlers.task_message(task)) if task is not None else {}
-        return Response({"State": handlers.OK, "Message": "OK" if task else "no task came", "Data": {"Tasks": tasks}})
+        response = pb.ReceiveQueueByChannelResponse()
+        if task is not None:
+            response.Tasks.CopyFrom(handlers.task_message(task))  # type: ignore[attr-defined]
+        return Response(as_json(response))

@@ -89,6 +89,8 @@ def test_query_by_owner_pages_oldest_first_with_a_total(stub: QueuesStub) -> Non
     assert too_many.State == 400 and too_many.Message == "Limit: must be at most 1000"
     nobody = stub.QueryTaskByOwner(pb.QueryTaskByOwnerRequest(Owner=HUGE), timeout=10)
     assert (nobody.State, nobody.Total, len(nobody.Data)) == (200, 0, 0)
+    ownerless = stub.QueryTaskByOwner(pb.QueryTaskByOwnerRequest(Limit=5), timeout=10)  # Owner 0 is no owner
+    assert (ownerless.State, ownerless.Message, len(ownerless.Data)) == (400, "Owner: is required", 0)
 
 
 def test_length_counts_only_tasks_ready_to_hand_out(stub: QueuesStub) -> None:
