@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from api_app.envelopes import unrouted_patterns
 from api_app.health import healthz
 from api_app.routing import endpoint
 
@@ -18,4 +19,5 @@ urlpatterns = [
     path("api/queues/", include("api_app.queues.urls")),
     path("crontab/", include("api_app.crontab.urls")),
     path("api/hangfire/", include("api_app.hangfire.urls")),
+    *unrouted_patterns(),  # last: any other path under a dialect's prefix, in its envelope
 ]

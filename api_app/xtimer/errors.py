@@ -11,7 +11,7 @@ from typing import Any
 
 from rest_framework.response import Response
 
-from api_app.errors import ErrorInfo, handler_rendering
+from api_app.errors import ErrorInfo, Renderer, handler_rendering
 
 
 class Code(IntEnum):
@@ -66,11 +66,20 @@ def envelope(code: Code = Code.OK, message: str = "ok", data: Any = None, *, sta
     return Response(body, status=status)
 
 
-@cache
-def exception_handler(failure: Code) -> Callable[[Exception, dict[str, Any]], Response]:
-    """The DRF exception handler of endpoints whose failure code is ``failure``."""
+def rendering(failure: Code) -> Renderer:
+    """Errors of endpoints whose failure code is ``failure``."""
 
     def render(error: ErrorInfo) -> Response:
         return envelope(code_for(error, failure), wire_message(error), status=error.status)
 
-    return handler_rendering(render)
+    return render
+
+
+# A path that is no endpoint: the request cannot be read, like a wrong method.
+render_unrouted = rendering(Code.INPUT_INVALID)
+
+
+@cache
+def exception_handler(failure: Code) -> Callable[[Exception, dict[str, Any]], Response]:
+    """The DRF exception handler of endpoints whose failure code is ``failure``."""
+    return handler_rendering(rendering(failure))
