@@ -1,4 +1,4 @@
-"""The gRPC server: standard.Queues, with the standard health-checking and reflection services.
+"""The gRPC server: standard.Queues, with the standard health-checking and reflection (v1 and v1alpha) services.
 
 ``python manage.py grpcserver`` runs it on GRPC_BIND:GRPC_PORT; tests start one on port 0."""
 
@@ -9,9 +9,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection
 
-from api_app.grpc import servicer
+from api_app.grpc import reflection, servicer
 
 logger = logging.getLogger(__name__)
 # Dead peers are found by HTTP/2 pings (so a vanished worker's stream drops and its tasks come
@@ -35,7 +34,7 @@ class QueuesServer:
         self.server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(servicer.SERVICE, servicer.method_handlers()),))
         self.health = health.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
-        reflection.enable_server_reflection((servicer.SERVICE, health.SERVICE_NAME, reflection.SERVICE_NAME), self.server)
+        reflection.enable(self.server, (servicer.SERVICE, health.SERVICE_NAME))
 
     def start(self) -> int:
         port = self.server.add_insecure_port(self.address)

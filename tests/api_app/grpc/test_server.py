@@ -12,6 +12,7 @@ from typing import IO
 
 import grpc
 import pytest
+from google.protobuf import descriptor_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
@@ -29,11 +30,45 @@ def test_health_checking_reports_serving(channel: grpc.Channel) -> None:
         assert answer.status == health_pb2.HealthCheckResponse.SERVING
 
 
-def test_reflection_lists_the_queues_service(channel: grpc.Channel) -> None:
+def reflect_v1(channel: grpc.Channel, *requests: reflection_pb2.ServerReflectionRequest) -> list[reflection_pb2.ServerReflectionResponse]:
+    """A grpc.reflection.v1 client: v1's messages are v1alpha's field for field, so v1alpha's
+    classes write and read them; what makes it v1 is the method it calls."""
+    call = channel.stream_stream(
+        "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo",
+        request_serializer=reflection_pb2.ServerReflectionRequest.SerializeToString,
+        response_deserializer=reflection_pb2.ServerReflectionResponse.FromString,
+    )
+    return list(call(iter(requests), timeout=10))
+
+
+SERVICES = {"standard.Queues", "grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection", "grpc.reflection.v1alpha.ServerReflection"}
+
+
+def test_reflection_v1alpha_lists_the_services(channel: grpc.Channel) -> None:
     reflection = reflection_pb2_grpc.ServerReflectionStub(channel)
     answers = reflection.ServerReflectionInfo(iter([reflection_pb2.ServerReflectionRequest(list_services="")]), timeout=10)
-    names = {service.name for service in next(answers).list_services_response.service}
-    assert {"standard.Queues", "grpc.health.v1.Health"} <= names
+    assert {service.name for service in next(answers).list_services_response.service} == SERVICES
+
+
+def test_reflection_v1_lists_and_describes_the_services(channel: grpc.Channel) -> None:
+    listed, queues, itself = reflect_v1(
+        channel,
+        reflection_pb2.ServerReflectionRequest(list_services=""),
+        reflection_pb2.ServerReflectionRequest(file_containing_symbol="standard.Queues"),
+        reflection_pb2.ServerReflectionRequest(file_containing_symbol="grpc.reflection.v1.ServerReflection"),
+    )
+    assert {service.name for service in listed.list_services_response.service} == SERVICES
+    standard = descriptor_pb2.FileDescriptorProto.FromString(queues.file_descriptor_response.file_descriptor_proto[0])
+    assert (standard.name, [method.name for method in standard.service[0].method][:2]) == ("standard.proto", ["CreateTask", "QueryTaskByID"])
+    v1 = descriptor_pb2.FileDescriptorProto.FromString(itself.file_descriptor_response.file_descriptor_proto[0])
+    assert (v1.name, v1.package, v1.service[0].method[0].input_type) == (
+        "grpc/reflection/v1/reflection.proto", "grpc.reflection.v1", ".grpc.reflection.v1.ServerReflectionRequest",
+    )  # fmt: skip
+
+
+def test_reflection_v1_answers_an_unknown_symbol_with_not_found(channel: grpc.Channel) -> None:
+    (answer,) = reflect_v1(channel, reflection_pb2.ServerReflectionRequest(file_containing_symbol="no.Such"))
+    assert answer.error_response.error_code == grpc.StatusCode.NOT_FOUND.value[0]
 
 
 def test_the_committed_stubs_are_generated_from_the_proto(tmp_path: Path) -> None:
