@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 
 from django.conf import settings
 
+from tasks_app.callbacks import verbatim
 from tasks_app.callbacks.base import Callback, CallContext, Outcome, reject_unknown, timeout_from
 from tasks_app.callbacks.http import send_http, url_target, validate_url
 
@@ -71,11 +72,11 @@ class HttpRecallCallback(Callback):
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> HttpRecallCallback:
-        reject_unknown(data, {"kind", "url", "data", "timeout_seconds"})
-        return cls(url=validate_url(data.get("url")), data=data.get("data"), timeout_seconds=timeout_from(data))
+        reject_unknown(data, {"kind", "url", "timeout_seconds"} | verbatim.names("data"))
+        return cls(url=validate_url(data.get("url")), data=verbatim.loaded(data, "data"), timeout_seconds=timeout_from(data))
 
     def to_json(self) -> dict[str, Any]:
-        return {"kind": self.kind, "url": self.url, "data": self.data, "timeout_seconds": self.timeout_seconds}
+        return {"kind": self.kind, "url": self.url, **verbatim.stored("data", self.data), "timeout_seconds": self.timeout_seconds}
 
     @property
     def target(self) -> str:

@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from tasks_app.callbacks import verbatim
 from tasks_app.callbacks.base import Callback, CallContext, Outcome, host_port, reject_unknown, timeout_from, truncate
 from tasks_app.callbacks.recall import judge_reply, recall_document
 from tasks_app.exceptions import InvalidCallback
@@ -76,16 +77,17 @@ class SocketCallback(Callback):
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> SocketCallback:
-        reject_unknown(data, {"kind", "host", "port", "payload", "timeout_seconds"})
+        reject_unknown(data, {"kind", "host", "port", "timeout_seconds"} | verbatim.names("payload"))
         return cls(
             host=validate_host(data.get("host")),
             port=validate_port(data.get("port")),
-            payload=data.get("payload"),
+            payload=verbatim.loaded(data, "payload"),
             timeout_seconds=timeout_from(data),
         )
 
     def to_json(self) -> dict[str, Any]:
-        return {"kind": self.kind, "host": self.host, "port": self.port, "payload": self.payload, "timeout_seconds": self.timeout_seconds}
+        stored_payload = verbatim.stored("payload", self.payload)
+        return {"kind": self.kind, "host": self.host, "port": self.port, **stored_payload, "timeout_seconds": self.timeout_seconds}
 
     @property
     def target(self) -> str:

@@ -109,6 +109,6 @@ def test_bad_socket_callbacks_name_the_field(data: dict, field: str) -> None:
 
 
 def test_round_trip_through_json() -> None:
-    data = build_callback({"kind": "socket", "host": "svc", "port": 9000, "payload": {"a": [1]}}).to_json()
-    assert data == {"kind": "socket", "host": "svc", "port": 9000, "payload": {"a": [1]}, "timeout_seconds": 10.0}
+    data = build_callback({"kind": "socket", "host": "svc", "port": 9000, "payload": {"b": [1], "a": 2}}).to_json()
+    assert data == {"kind": "socket", "host": "svc", "port": 9000, "payload_json": '{"b": [1], "a": 2}', "timeout_seconds": 10.0}
     assert build_callback(data).to_json() == data and build_callback(data).target == "svc:9000"

@@ -151,3 +151,27 @@ def test_a_finished_attempt_cannot_be_reported_again(api, receiver) -> None:
     assert response.status_code == 400 and "already succeeded" in response.json()["error"]
     execution.refresh_from_db()
     assert execution.status == "succeeded"
+
+
+# PostgreSQL's jsonb would put "note" (shorter) before "order", and sort the nested object too.
+ORDERED = {"order": 7, "note": "x", "lines": [{"zeta": 1, "alpha": 2}]}
+ORDERED_TEXT = '{"order": 7, "note": "x", "lines": [{"zeta": 1, "alpha": 2}]}'
+
+
+@pytest.mark.parametrize("encoding", ["nested", "form"])
+def test_object_data_reaches_an_http_recall_with_its_keys_in_the_order_given(api, receiver, encoding: str) -> None:
+    bodies: list[str] = []
+    receiver.expect_request("/recall", method="POST").respond_with_handler(
+        lambda request: (bodies.append(request.get_data(as_text=True)), Response('{"success": true}'))[1]
+    )
+    recall = http_recall(receiver.url_for("/recall"), data=ORDERED)
+    assert send(api, ADD, add_body(simple_task({"interval": 1, "intervalType": "HOUR", "isForever": True}), recall), encoding).status_code == 200
+    execution_id = int(send(api, "/dispatchserver/trigger.do", REF).json()["resultValue"])
+    services.run_execution(execution_id=execution_id)
+    assert bodies == [f'{{"data": {ORDERED_TEXT}, "tasklogid": "{execution_id}"}}']
+
+
+def test_object_data_reaches_a_socket_recall_with_its_keys_in_the_order_given(api) -> None:
+    with LineServer(lambda line: b'{"success": true}\n') as server:
+        execution = add_and_run_now(api, socket_recall(server.port, data=ORDERED))
+    assert execution.status == "succeeded" and server.lines == [f'{{"data": {ORDERED_TEXT}, "tasklogid": "{execution.pk}"}}']
