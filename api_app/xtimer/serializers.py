@@ -104,6 +104,11 @@ class CreateTimerSerializer(serializers.Serializer):
     )  # fmt: skip
     timeoutMs = serializers.IntegerField(required=False, allow_null=True, min_value=1, help_text="notify timeout, default 5000")
 
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        """Keeps ``notifyHTTPParam``'s JSON text, when it came as text, to read it back as written."""
+        written = self.initial_data.get("notifyHTTPParam")
+        return attrs | ({"notifyHTTPParamText": written} if isinstance(written, str) else {})
+
     def validate_timeoutMs(self, value: int | None) -> int | None:
         ceiling = settings.CALLBACK_MAX_TIMEOUT_SECONDS * 1000
         if value is not None and value > ceiling:

@@ -8,6 +8,7 @@ job's executions. See docs/decisions/0202-xtimer-timers-as-jobs.md."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
@@ -59,6 +60,7 @@ def job_arguments(timer: dict[str, Any]) -> dict[str, Any]:
         "callback": notify_callback(timer["notifyHTTPParam"], timeout_ms=timer.get("timeoutMs")),
         "retry": {"delays_seconds": [delay_ms / 1000 for delay_ms in timer.get("retry") or []]},
         "enabled": timer.get("status") == ENABLED,
+        "dialect_data": {"notifyHTTPParam": timer["notifyHTTPParamText"]} if "notifyHTTPParamText" in timer else {},
     }
 
 
@@ -74,6 +76,25 @@ def notify_param(callback: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _describes(text: str, param: dict[str, Any]) -> bool:
+    """Whether the notifyHTTPParam text a timer was created with still says what its callback does
+    (a change through the v1 API or the console makes it stale)."""
+    given = json.loads(text)
+    header = {str(name): value for name, value in (given.get("header") or {}).items()}
+    written = {"url": given.get("url"), "method": str(given.get("method")).upper(), "header": header, "body": given.get("body") or ""}
+    return written == param | {"method": param["method"].upper()}
+
+
+def notify_param_as_written(job: Job) -> dict[str, Any] | str:
+    """``notifyHTTPParam`` in the form the timer was created with: an object, or JSON text (the
+    very text given, while it still describes the callback)."""
+    param = notify_param(job.callback)
+    text = job.dialect_data.get("notifyHTTPParam")
+    if not isinstance(text, str):
+        return param
+    return text if _describes(text, param) else json.dumps(param, ensure_ascii=False)
+
+
 def timer_json(job: Job) -> dict[str, Any]:
     return {
         "timerId": job.pk,
@@ -81,7 +102,7 @@ def timer_json(job: Job) -> dict[str, Any]:
         "name": job.name,
         "status": ENABLED if job.enabled else DISABLED,
         "cron": job.trigger["cron"],
-        "notifyHTTPParam": notify_param(job.callback),
+        "notifyHTTPParam": notify_param_as_written(job),
         "createTime": epoch_ms(job.created_at),
     }
 

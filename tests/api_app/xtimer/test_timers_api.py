@@ -3,6 +3,7 @@ search, delete; and what a timer becomes in the domain."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -26,9 +27,7 @@ def test_seed_example_creates_a_disabled_timer_read_back_as_given(xtimer: Xtimer
     timer = xtimer.timer(APP, created.data["timerId"]).data
     assert set(timer) == {"timerId", "app", "name", "status", "cron", "notifyHTTPParam", "createTime"}
     assert (timer["app"], timer["name"], timer["status"], timer["cron"]) == (APP, "test1", 1, "* * * * * *")
-    assert timer["notifyHTTPParam"] == {
-        "url": URL, "method": "GET", "header": {"Duis_c8": "culpa ex in"}, "body": "consectetur dolore consequat irure in",
-    }  # fmt: skip
+    assert timer["notifyHTTPParam"] == seed_timer(URL)["notifyHTTPParam"]  # JSON text, as written
     assert abs(timer["createTime"] - datetime.now(UTC).timestamp() * 1000) < 60_000
     job = Job.objects.get(pk=timer["timerId"])
     assert (job.dialect, job.namespace, job.name, job.enabled, job.next_fire_at) == ("xtimer", APP, "test1", False, None)
@@ -45,6 +44,17 @@ def test_object_form_with_status_2_is_enabled_and_maps_onto_an_http_callback(xti
         "timeout_seconds": 5.0, "success_regexp": None,
     }  # fmt: skip
     assert job.retry == {"delays_seconds": []}
+
+
+def test_notify_text_is_read_back_as_text_and_follows_a_change_of_the_callback(xtimer: XtimerClient) -> None:
+    text = '{"url": "%s", "method": "get", "header": {"B": "2", "A": "1"}}' % URL
+    timer_id = xtimer.created_id({"app": "a", "name": "n", "cron": "0 */5 * * * *", "notifyHTTPParam": text})
+    assert xtimer.timer("a", timer_id).data["notifyHTTPParam"] == text  # the very text, key order and case kept
+    job = Job.objects.get(pk=timer_id)
+    services.update_job(job=job, callback=job.callback | {"url": "http://127.0.0.1:9/moved"})
+    changed = xtimer.timer("a", timer_id).data["notifyHTTPParam"]
+    assert isinstance(changed, str) and json.loads(changed)["url"] == "http://127.0.0.1:9/moved"
+    assert [timer["notifyHTTPParam"] for timer in xtimer.call("GET", "getTimers", query={"app": "a"}).data["timers"]] == [changed]
 
 
 def test_create_timer_alias_and_trailing_slash(xtimer: XtimerClient) -> None:
