@@ -123,14 +123,19 @@ def _rpc_callback(wire: dict[str, Any]) -> dict[str, Any]:
     return callback | {"success_regexp": wire["resp_regexp"] or None}
 
 
+def wire_task_id(task_id: int | None) -> str:
+    """A task id as every answer in the seed writes it: a string ("" for none)."""
+    return str(task_id) if task_id else ""
+
+
 def task_result(job: Job | None, task: Any, err: str = "") -> dict[str, Any]:
     """One task's result: its id and name (what was asked for, when there is no such task)."""
     if job is not None:
-        return {"task_id": job.pk, "name": job.name, "err": err}
+        return {"task_id": wire_task_id(job.pk), "name": job.name, "err": err}
     asked = task if isinstance(task, dict) else {}
     name = asked.get("name")
     return {
-        "task_id": TaskIdField().to_internal_value(asked.get("task_id")) or 0,
+        "task_id": wire_task_id(TaskIdField().to_internal_value(asked.get("task_id"))),
         "name": name if isinstance(name, str) else "",
         "err": err,
     }
@@ -150,7 +155,7 @@ def _url(job: Job, request: dict[str, Any]) -> str:
 
 def log_entry(job: Job, execution: Execution) -> dict[str, Any]:
     return {
-        "task_id": job.pk,
+        "task_id": wire_task_id(job.pk),
         "name": job.name,
         "run_type": RUN_TYPES.get(execution.reason, 1),
         "status": STATUSES.get(execution.status, 1),

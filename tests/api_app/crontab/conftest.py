@@ -20,6 +20,8 @@ class Crontab:
         assert response.status_code == status, response.content
         answer = response.json()
         assert set(answer) == {"state", "msg", "data"}
+        entries = answer["data"].get("task_result", []) + answer["data"].get("log_list", [])
+        assert all(isinstance(entry["task_id"], str) for entry in entries), "task_id is a string, as in the seed's answers"
         return answer
 
     def results(self, endpoint: str, *tasks: Any) -> list[dict[str, Any]]:

@@ -26,7 +26,7 @@ def test_a_batch_of_every_type_is_created_as_crontab_jobs(crontab: Crontab) -> N
     results = crontab.add(*tasks)
     assert [r["err"] for r in results] == [""] * len(tasks)
     assert [r["name"] for r in results] == [t["name"] for t in tasks]
-    jobs = {job.pk: job for job in Job.objects.all()}
+    jobs = {str(job.pk): job for job in Job.objects.all()}
     kinds = [jobs[r["task_id"]].trigger["kind"] for r in results]
     assert kinds == ["at", "interval", "interval", "cron", "cron", "cron", "cron", "cron"]
     assert all(job.dialect == "crontab" and job.namespace == "billing" and job.next_fire_at for job in jobs.values())
@@ -72,7 +72,7 @@ def test_valid_tasks_are_created_when_others_in_the_batch_fail(crontab: Crontab)
     assert answer["state"] == 0 and answer["msg"] == "2 of 4 tasks failed; see each task's err"
     results = answer["data"]["task_result"]
     assert [bool(r["err"]) for r in results] == [False, True, False, True]
-    assert results[1] == {"task_id": 0, "name": "bad", "err": results[1]["err"]}
+    assert results[1] == {"task_id": "", "name": "bad", "err": results[1]["err"]}
     assert set(Job.objects.values_list("name", flat=True)) == {"good-1", "good-2"}
 
 
@@ -147,7 +147,7 @@ BAD_TASKS: list[tuple[dict[str, Any], str]] = [
 def test_bad_tasks_get_their_err_and_write_nothing(crontab: Crontab, fields: dict[str, Any], err: str) -> None:
     [result] = crontab.add(task("bad-one") | fields)
     assert result["err"].startswith(err), result["err"]
-    assert result["task_id"] == fields.get("task_id", 0)  # what was asked for: nothing was created
+    assert result["task_id"] == str(fields.get("task_id", ""))  # what was asked for: nothing was created
     assert not Job.objects.exists() and not PeriodicTask.objects.exists()
 
 

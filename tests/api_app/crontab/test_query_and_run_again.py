@@ -24,21 +24,21 @@ def test_run_again_runs_a_disabled_task_and_the_log_reads_it_back(crontab: Cront
     settings.CRONTAB_TIME_ZONE = "Asia/Shanghai"
     receiver.expect_request("/hook", method="POST").respond_with_data('{"code": 0}')
     task_id = crontab.added(**task("manual", enable=2, url=receiver.url_for("/hook"), body='{"n": 1}'))
-    assert crontab.results("run_again_task", {"task_id": task_id}) == [{"task_id": task_id, "name": "manual", "err": ""}]
+    assert crontab.results("run_again_task", {"task_id": task_id}) == [{"task_id": str(task_id), "name": "manual", "err": ""}]
     assert crontab.query({"task_id": task_id})["log_list"] == []  # queued, not started: not in the log yet
     run_queued(task_id)
     data = crontab.query({"name": "manual"})
     [entry] = data["log_list"]
     execution = Execution.objects.get(job_id=task_id)
     assert entry == {
-        "task_id": task_id, "name": "manual", "run_type": 3, "status": 2,
+        "task_id": str(task_id), "name": "manual", "run_type": 3, "status": 2,
         "begin_time": entry["begin_time"], "end_time": entry["end_time"],
         "url": receiver.url_for("/hook"), "body": '{"n": 1}', "resp": '{"code": 0}',
     }  # fmt: skip
     shanghai = ZoneInfo("Asia/Shanghai")
     assert entry["begin_time"] == execution.started_at.astimezone(shanghai).strftime("%Y-%m-%d %H:%M:%S")
     assert entry["end_time"] == execution.finished_at.astimezone(shanghai).strftime("%Y-%m-%d %H:%M:%S")
-    assert data["task_result"] == [{"task_id": task_id, "name": "manual", "err": "", "log_total": 1, "page": 1, "page_size": 100}]
+    assert data["task_result"] == [{"task_id": str(task_id), "name": "manual", "err": "", "log_total": 1, "page": 1, "page_size": 100}]
 
 
 def test_a_failed_call_logs_its_error_as_resp(crontab: Crontab) -> None:
@@ -83,6 +83,7 @@ def test_query_for_tasks_none_of_which_exist_is_state_5(crontab: Crontab) -> Non
     answer = crontab.post("query_task_status", {"task_list": [{"task_id": 999}, {"name": "ghost"}]}, status=400)
     assert answer["state"] == 5 and answer["msg"] == "none of the tasks exist; see each task's err"
     assert [r["err"][:38] for r in answer["data"]["task_result"]] == ["neither task_id nor name is valid (5):"] * 2
+    assert [r["task_id"] for r in answer["data"]["task_result"]] == ["999", ""]  # the id asked for, as a string
 
 
 def test_query_with_some_tasks_missing_is_state_0(crontab: Crontab) -> None:
@@ -90,7 +91,7 @@ def test_query_with_some_tasks_missing_is_state_0(crontab: Crontab) -> None:
     answer = crontab.post("query_task_status", {"task_list": [{"task_id": task_id}, {"name": "ghost"}]})
     assert answer["state"] == 0 and answer["msg"] == "1 of 2 tasks failed; see each task's err"
     assert answer["data"]["task_result"][1] == {
-        "task_id": 0,
+        "task_id": "",
         "name": "ghost",
         "err": "neither task_id nor name is valid (5): name: no task with name 'ghost'",
     }

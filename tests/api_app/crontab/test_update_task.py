@@ -18,7 +18,7 @@ def update(crontab: Crontab, **fields: Any) -> dict[str, Any]:
 def test_only_the_fields_given_change_and_the_id_stays(crontab: Crontab) -> None:
     task_id = crontab.added(**task("nightly", body='{"a": 1}', redo_param="2 4"))
     before = Job.objects.get(pk=task_id)
-    assert update(crontab, task_id=task_id, url="http://svc:9000/new") == {"task_id": task_id, "name": "nightly", "err": ""}
+    assert update(crontab, task_id=task_id, url="http://svc:9000/new") == {"task_id": str(task_id), "name": "nightly", "err": ""}
     after = Job.objects.get(pk=task_id)
     assert after.callback == before.callback | {"url": "http://svc:9000/new"}
     assert (after.trigger, after.next_fire_at, after.retry, after.enabled, after.namespace) == (
@@ -31,7 +31,7 @@ def test_only_the_fields_given_change_and_the_id_stays(crontab: Crontab) -> None
 def test_found_by_name_when_task_id_is_missing_or_invalid(crontab: Crontab) -> None:
     task_id = crontab.added(**task("by-name"))
     for key in ({}, {"task_id": None}, {"task_id": "abc"}, {"task_id": 0}, {"task_id": 987654}):
-        assert update(crontab, name="by-name", redo_param="1", **key)["task_id"] == task_id
+        assert update(crontab, name="by-name", redo_param="1", **key)["task_id"] == str(task_id)
     assert Job.objects.get(pk=task_id).retry == {"delays_seconds": [1]}
 
 
