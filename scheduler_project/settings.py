@@ -135,9 +135,9 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["api_app.permissions.ApiAccess"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "api_app.pagination.PageSizePagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "api_app.openapi.DialectAutoSchema",
     "EXCEPTION_HANDLER": "api_app.errors.exception_handler",
     "UNAUTHENTICATED_USER": None,
 }
@@ -151,6 +151,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # A tag per dialect, paths without the optional trailing slash, each dialect's error envelope.
+    "PREPROCESSING_HOOKS": ["api_app.openapi.paths_as_written"],
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "api_app.openapi.dialect_envelopes"],
 }
 
 # --- Redis and Celery ----------------------------------------------------------------------

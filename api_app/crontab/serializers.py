@@ -9,6 +9,7 @@ import re
 from typing import Any
 
 from django.conf import settings
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from api_app.crontab.schedule import TYPE_NAMES
@@ -59,6 +60,7 @@ class LowercaseChoiceField(serializers.ChoiceField):
         return super().to_internal_value(data.lower() if isinstance(data, str) else data)
 
 
+@extend_schema_field({"oneOf": [{"type": "integer"}, {"type": "string"}]})
 class StartTimeField(serializers.Field):
     """A Unix timestamp or number of seconds (a number or a string of digits), a cron, a descriptor."""
 
@@ -73,6 +75,7 @@ class StartTimeField(serializers.Field):
         return value
 
 
+@extend_schema_field({"oneOf": [{"type": "string"}, {"type": "object"}, {"type": "array", "items": {}}]})
 class BodyField(serializers.Field):
     """The body passed through as a string; a JSON object or list is sent as its JSON text."""
 
@@ -89,6 +92,7 @@ class BodyField(serializers.Field):
         return value
 
 
+@extend_schema_field({"oneOf": [{"type": "string"}, {"type": "number"}]})
 class RedoParamField(serializers.Field):
     """Retry delays in seconds separated by spaces ("2 4 8"), as a list of numbers."""
 
@@ -108,6 +112,7 @@ class RedoParamField(serializers.Field):
         return value
 
 
+@extend_schema_field({"oneOf": [{"type": "integer"}, {"type": "string"}], "nullable": True})
 class TaskIdField(serializers.Field):
     """A task id (a number or a string of digits); anything else is no id, and the task is
     looked up by name (as the original did)."""

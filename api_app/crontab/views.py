@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import extend_schema
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
@@ -13,9 +12,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from api_app.crontab import actions
+from api_app.crontab import actions, schema
 from api_app.crontab.errors import NO_SUCH_TASK, OK, envelope, exception_handler
-from api_app.crontab.serializers import TaskListSerializer
+from api_app.crontab.serializers import TaskChangeSerializer, TaskListSerializer, TaskLogRefSerializer, TaskRefSerializer, TaskSerializer
 
 
 class AnyContentTypeJSONParser(JSONParser):
@@ -36,7 +35,6 @@ def _summary(outcomes: list[actions.TaskOutcome]) -> str:
     return f"{failed} of {len(outcomes)} tasks failed; see each task's err" if failed else "ok"
 
 
-@extend_schema(request=TaskListSerializer, responses={200: dict})
 class CrontabView(APIView):
     parser_classes = [AnyContentTypeJSONParser]
     renderer_classes = [JSONRenderer]
@@ -55,18 +53,22 @@ class CrontabView(APIView):
         return envelope(OK, _summary(outcomes), {"task_result": [outcome.result for outcome in outcomes]})
 
 
+@schema.documented("CrontabAddTask", TaskSerializer)
 class AddTaskView(CrontabView):
     task_action = staticmethod(actions.add)
 
 
+@schema.documented("CrontabUpdateTask", TaskChangeSerializer)
 class UpdateTaskView(CrontabView):
     task_action = staticmethod(actions.update)
 
 
+@schema.documented("CrontabRunAgainTask", TaskRefSerializer)
 class RunAgainTaskView(CrontabView):
     task_action = staticmethod(actions.run_again)
 
 
+@schema.documented("CrontabQueryTaskStatus", TaskLogRefSerializer, schema.QUERY_REPLY)
 class QueryTaskStatusView(CrontabView):
     task_action = staticmethod(actions.query)
 

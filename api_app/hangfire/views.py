@@ -49,7 +49,7 @@ class TaskProducerView(APIView):
     def get_serializer_class(self) -> type[EnqueueTaskSerializer]:
         return self.serializer_class
 
-    @extend_schema(responses={200: ENVELOPE})
+    @extend_schema(description="Submits one task of TaskProducerService (each path is one of its methods).", responses={200: ENVELOPE})
     def post(self, request: Request) -> Response:
         context = {"request": request, "endpoint": self.endpoint, "transfer": self.transfer}
         serializer = self.serializer_class(data=request.data, context=context)

@@ -12,9 +12,10 @@ from google.protobuf.message import Message
 
 from api_app.grpc.generated import standard_pb2 as pb
 
-_SCALARS = {
+_UINT64 = {"type": "integer", "format": "uint64", "minimum": 0, "description": "a number (its digits as a string are read too)"}
+_SCALARS: dict[int, dict[str, Any]] = {
     FieldDescriptor.TYPE_STRING: {"type": "string"},
-    FieldDescriptor.TYPE_UINT64: {"type": "integer", "format": "uint64", "minimum": 0, "description": "a number, or its digits as a string"},
+    FieldDescriptor.TYPE_UINT64: _UINT64,
     FieldDescriptor.TYPE_BOOL: {"type": "boolean"},
 }
 ERRORS = {
@@ -50,7 +51,7 @@ def documented(summary: str, request: dict[str, Any], response_type: type[Messag
     """extend_schema for one method: its messages, and its errors written as its response."""
     responses = {200: OpenApiResponse(ref(response_type), description="State 200")}
     responses |= {status: OpenApiResponse(ref(response_type), description=text) for status, text in ERRORS.items()}
-    return extend_schema(summary=summary, request=request, responses=responses)
+    return extend_schema(summary=summary, request={"application/json": request}, responses=responses)
 
 
 def receive_request() -> dict[str, Any]:

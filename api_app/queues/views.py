@@ -16,9 +16,9 @@ from rest_framework.views import APIView
 
 from api_app.grpc import handlers
 from api_app.grpc.generated import standard_pb2 as pb
+from api_app.queues import schema
 from api_app.queues.errors import exception_handler_for
 from api_app.queues.mapping import as_json, json_object, parse
-from api_app.queues import schema
 from tasks_app import services
 from tasks_app.exceptions import InvalidInput
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.db.models import QuerySet
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -20,12 +20,14 @@ def _parsed(serializer_class: type[JobInputSerializer], request: Request, *, par
     return dict(serializer.validated_data)
 
 
-@extend_schema(
-    parameters=[
-        OpenApiParameter("dialect", str, description="v1 | hangfire | xtimer | crontab | dispatch"),
-        OpenApiParameter("namespace", str),
-        OpenApiParameter("name", str),
-    ]
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[
+            OpenApiParameter("dialect", str, description="v1 | hangfire | xtimer | crontab | dispatch"),
+            OpenApiParameter("namespace", str),
+            OpenApiParameter("name", str),
+        ]
+    )
 )
 class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = JobSerializer
@@ -77,6 +79,15 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
         return self.get_paginated_response(ExecutionSerializer(page, many=True).data)
 
 
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[
+            OpenApiParameter("job", int, description="the job's id"),
+            OpenApiParameter("status", str, description="queued | running | succeeded | failed | skipped"),
+            OpenApiParameter("reason", str, description="schedule | retry | manual"),
+        ]
+    )
+)
 class ExecutionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = ExecutionSerializer
 

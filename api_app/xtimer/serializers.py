@@ -80,7 +80,10 @@ _NOTIFY_SCHEMA = {
 }
 
 
-@extend_schema_field({"oneOf": [_NOTIFY_SCHEMA, {"type": "string", "description": "the JSON text of the object"}]})
+NOTIFY_PARAM_SCHEMA = {"oneOf": [_NOTIFY_SCHEMA, {"type": "string", "description": "the JSON text of the object"}]}
+
+
+@extend_schema_field(NOTIFY_PARAM_SCHEMA)
 class NotifyHTTPParamField(serializers.Field):
     """An object, or the JSON text of one: the seed's own example sends a string."""
 

@@ -8,7 +8,6 @@ from collections.abc import Callable
 from typing import Any
 
 from django.db.models import QuerySet
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import ParseError
@@ -18,7 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from api_app.xtimer import timers
+from api_app.xtimer import schema, timers
 from api_app.xtimer.errors import Code, envelope, exception_handler
 from api_app.xtimer.serializers import (
     AppTimersSerializer,
@@ -55,7 +54,7 @@ class XtimerView(APIView):
         return exception_handler(self.failure_code)
 
 
-@extend_schema(tags=["xtimer"], request=CreateTimerSerializer, responses=OpenApiTypes.OBJECT)
+@extend_schema(request=CreateTimerSerializer, responses=schema.CREATED)
 class CreateTimer(XtimerView):
     failure_code = Code.CREATE_FAILED
 
@@ -64,7 +63,7 @@ class CreateTimer(XtimerView):
         return envelope(data={"timerId": job.pk})
 
 
-@extend_schema(tags=["xtimer"], parameters=[TimerRefSerializer], request=None, responses=OpenApiTypes.OBJECT)
+@extend_schema(parameters=[TimerRefSerializer], request=None, responses=schema.DONE)
 class EnableTimer(XtimerView):
     """Idempotent: enabling an enabled timer (or unabling a disabled one) succeeds."""
 
@@ -88,7 +87,7 @@ class UnableTimer(EnableTimer):
         services.pause_job(job=job)
 
 
-@extend_schema(tags=["xtimer"], parameters=[TimerRefSerializer], request=None, responses=OpenApiTypes.OBJECT)
+@extend_schema(parameters=[TimerRefSerializer], request=None, responses=schema.DONE)
 class DeleteTimer(XtimerView):
     def delete(self, request: Request) -> Response:
         ref = parsed(TimerRefSerializer, request)
@@ -98,14 +97,14 @@ class DeleteTimer(XtimerView):
     post = delete
 
 
-@extend_schema(tags=["xtimer"], parameters=[TimerRefSerializer], request=None, responses=OpenApiTypes.OBJECT)
+@extend_schema(parameters=[TimerRefSerializer], request=None, responses=schema.ONE_TIMER)
 class GetTimer(XtimerView):
     def get(self, request: Request) -> Response:
         ref = parsed(TimerRefSerializer, request)
         return envelope(data=timers.timer_json(timers.timer(ref["app"], ref["timer_id"])))
 
 
-@extend_schema(tags=["xtimer"], parameters=[AppTimersSerializer], request=None, responses=OpenApiTypes.OBJECT)
+@extend_schema(parameters=[AppTimersSerializer], request=None, responses=schema.TIMERS)
 class GetTimers(XtimerView):
     def get(self, request: Request) -> Response:
         query = parsed(AppTimersSerializer, request)
@@ -117,14 +116,14 @@ class GetTimers(XtimerView):
         return envelope(data={"total": total, "timers": [timers.timer_json(job) for job in found]})
 
 
-@extend_schema(tags=["xtimer"], parameters=[TimersByNameSerializer], request=None, responses=OpenApiTypes.OBJECT)
+@extend_schema(parameters=[TimersByNameSerializer], request=None, responses=schema.TIMERS)
 class GetTimersByName(GetTimers):
     def get(self, request: Request) -> Response:
         query = parsed(TimersByNameSerializer, request)
         return self.timers_page(timers.timers_named(query["app"], query["name"]), query)
 
 
-@extend_schema(tags=["xtimer"], parameters=[TimerTasksSerializer], request=None, responses=OpenApiTypes.OBJECT)
+@extend_schema(parameters=[TimerTasksSerializer], request=None, responses=schema.TASKS)
 class GetTasks(XtimerView):
     def get(self, request: Request) -> Response:
         query = parsed(TimerTasksSerializer, request)

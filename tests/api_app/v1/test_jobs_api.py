@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from tasks_app.models import Execution, Job
@@ -105,3 +108,18 @@ def test_openapi_schema_and_swagger_ui(api: APIClient) -> None:
     schema = api.get("/api/schema/", HTTP_ACCEPT="application/json")
     assert schema.status_code == 200 and "/api/v1/jobs" in str(schema.content)
     assert api.get("/api/docs").status_code == 200
+
+
+def test_every_list_honours_page_size_up_to_500(api: APIClient) -> None:
+    job = Job.objects.create(namespace="n", name="paged", trigger={"kind": "now"}, callback={"kind": "http"}, time_zone="UTC")
+    now = timezone.now()
+    Execution.objects.bulk_create(
+        Execution(job=job, scheduled_for=now + timedelta(seconds=n), due_at=now, status="succeeded") for n in range(501)
+    )
+    for path in ("/api/v1/executions", f"/api/v1/jobs/{job.pk}/executions"):
+        assert len(api.get(path).json()["results"]) == 50  # PAGE_SIZE
+        two = api.get(path, {"page_size": 2, "page": 3}).json()
+        six = api.get(path, {"page_size": 6}).json()
+        assert (two["count"], [e["id"] for e in two["results"]]) == (501, [e["id"] for e in six["results"][4:6]])
+        assert len(api.get(path, {"page_size": 1000}).json()["results"]) == 500
+    assert len(api.get("/api/v1/jobs", {"page_size": 1}).json()["results"]) == 1
