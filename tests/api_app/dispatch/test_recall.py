@@ -164,8 +164,8 @@ def test_object_data_reaches_an_http_recall_with_its_keys_in_the_order_given(api
     receiver.expect_request("/recall", method="POST").respond_with_handler(
         lambda request: (bodies.append(request.get_data(as_text=True)), Response('{"success": true}'))[1]
     )
-    recall = http_recall(receiver.url_for("/recall"), data=ORDERED)
-    assert send(api, ADD, add_body(simple_task({"interval": 1, "intervalType": "HOUR", "isForever": True}), recall), encoding).status_code == 200
+    hourly = simple_task({"interval": 1, "intervalType": "HOUR", "isForever": True})
+    assert send(api, ADD, add_body(hourly, http_recall(receiver.url_for("/recall"), data=ORDERED)), encoding).status_code == 200
     execution_id = int(send(api, "/dispatchserver/trigger.do", REF).json()["resultValue"])
     services.run_execution(execution_id=execution_id)
     assert bodies == [f'{{"data": {ORDERED_TEXT}, "tasklogid": "{execution_id}"}}']

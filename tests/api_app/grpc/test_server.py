@@ -59,7 +59,8 @@ def test_reflection_v1_lists_and_describes_the_services(channel: grpc.Channel) -
     )
     assert {service.name for service in listed.list_services_response.service} == SERVICES
     standard = descriptor_pb2.FileDescriptorProto.FromString(queues.file_descriptor_response.file_descriptor_proto[0])
-    assert (standard.name, [method.name for method in standard.service[0].method][:2]) == ("standard.proto", ["CreateTask", "QueryTaskByID"])
+    methods = [method.name for method in standard.service[0].method]
+    assert (standard.name, methods[:2]) == ("standard.proto", ["CreateTask", "QueryTaskByID"])
     v1 = descriptor_pb2.FileDescriptorProto.FromString(itself.file_descriptor_response.file_descriptor_proto[0])
     assert (v1.name, v1.package, v1.service[0].method[0].input_type) == (
         "grpc/reflection/v1/reflection.proto", "grpc.reflection.v1", ".grpc.reflection.v1.ServerReflectionRequest",

@@ -132,7 +132,7 @@ def test_bad_input_is_the_response_message_with_its_state(api: APIClient, method
         ({"Channel": "c", "WaitSeconds": -1}, "WaitSeconds: must be"),
         ({"Channel": "c", "WaitSeconds": True}, "WaitSeconds: must be"),
         ({"Channel": "c", "Extra": 1}, 'no field named "Extra"'),
-        ({"Channel": "c", "Wäit": 1}, "no field named \"W%C3%A4it\""),  # percent-encoded as gRPC encodes it
+        ({"Channel": "c", "Wäit": 1}, 'no field named "W%C3%A4it"'),  # percent-encoded as gRPC encodes it
     ],
 )
 def test_a_bad_receive_is_the_empty_message_with_the_reason_in_grpc_headers(api: APIClient, body: Any, message: str) -> None:

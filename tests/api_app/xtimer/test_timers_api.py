@@ -47,7 +47,7 @@ def test_object_form_with_status_2_is_enabled_and_maps_onto_an_http_callback(xti
 
 
 def test_notify_text_is_read_back_as_text_and_follows_a_change_of_the_callback(xtimer: XtimerClient) -> None:
-    text = '{"url": "%s", "method": "get", "header": {"B": "2", "A": "1"}}' % URL
+    text = json.dumps({"url": URL, "method": "get", "header": {"B": "2", "A": "1"}})
     timer_id = xtimer.created_id({"app": "a", "name": "n", "cron": "0 */5 * * * *", "notifyHTTPParam": text})
     assert xtimer.timer("a", timer_id).data["notifyHTTPParam"] == text  # the very text, key order and case kept
     job = Job.objects.get(pk=timer_id)
