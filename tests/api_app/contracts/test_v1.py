@@ -10,8 +10,14 @@ DESIGN_JOB = {
     "name": "nightly-invoice",
     "trigger": {"kind": "cron", "cron": "0 30 2 * * ?", "time_zone": "Asia/Shanghai"},
     "callback": {
-        "kind": "http", "url": "http://svc:8080/run", "method": "POST", "headers": {"X-Token": "t"}, "body": '{"a": 1}',
-        "body_format": "json", "timeout_seconds": 10, "success_regexp": None,
+        "kind": "http",
+        "url": "http://svc:8080/run",
+        "method": "POST",
+        "headers": {"X-Token": "t"},
+        "body": '{"a": 1}',
+        "body_format": "json",
+        "timeout_seconds": 10,
+        "success_regexp": None,
     },  # fmt: skip
     "retry": {"delays_seconds": [2, 4, 8]},
     "enabled": True,
