@@ -153,6 +153,9 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     # A tag per dialect, paths without the optional trailing slash, each dialect's error envelope.
     "PREPROCESSING_HOOKS": ["api_app.openapi.paths_as_written"],
+    # Bodies are documented as JSON (dispatch also takes the same fields as a form): one content
+    # type per request is what client generators handle.
+    "PARSER_WHITELIST": ["rest_framework.parsers.JSONParser"],
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "api_app.openapi.dialect_envelopes"],
 }
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from django.conf import settings
 from google.protobuf.message import Message
+from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -30,6 +31,8 @@ def answered(response: Message) -> Response:
 
 
 class QueuesView(APIView):
+    parser_classes = [JSONParser]  # the proto's JSON mapping, nothing else
+
     def response_type(self) -> type[Message] | None:
         raise NotImplementedError
 
