@@ -6,6 +6,7 @@ outside a view (a middleware refusing a body, say) calls ``error_response`` for 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -50,11 +51,15 @@ def dialect_of(path: str) -> Dialect | None:
     return next((dialect for dialect in DIALECTS if path.startswith(dialect.prefix) or path == dialect.prefix.rstrip("/")), None)
 
 
-def error_response(path: str, error: ErrorInfo) -> HttpResponse:
-    """``error`` in the envelope of the dialect ``path`` belongs to (the platform's standard one
-    elsewhere), as a plain Django response."""
+def renderer_for(path: str) -> Renderer:
+    """The renderer of the dialect ``path`` belongs to; the platform's standard one elsewhere."""
     dialect = dialect_of(path)
-    rendered = (dialect.render if dialect else errors.render_standard)(error)
+    return dialect.render if dialect else errors.render_standard
+
+
+def error_response(path: str, error: ErrorInfo) -> HttpResponse:
+    """``error`` in the envelope of ``path``'s dialect, as a plain Django response."""
+    rendered = renderer_for(path)(error)
     response = JsonResponse(rendered.data, status=rendered.status_code, safe=False)
     for header, value in rendered.items():
         if header.lower() != "content-type":  # a DRF response gets its type when rendered
@@ -71,8 +76,7 @@ class UnroutedView(APIView):
     schema = None  # not an endpoint: left out of the OpenAPI document
 
     def get_exception_handler(self) -> Callable[[Exception, dict[str, Any]], Response]:
-        dialect = dialect_of(self.request.path)
-        return errors.handler_rendering(dialect.render if dialect else errors.render_standard)
+        return errors.handler_rendering(renderer_for(self.request.path))
 
     def unrouted(self, request: Request, *args: object, **kwargs: object) -> Response:
         raise NotFound(f"no endpoint {request.method} {request.path}")
@@ -82,5 +86,5 @@ class UnroutedView(APIView):
 
 def unrouted_patterns() -> list[URLPattern]:
     """The catch-all under each prefix; it must come after every endpoint."""
-    prefixes = "|".join(sorted({dialect.prefix.rstrip("/") for dialect in DIALECTS}))
+    prefixes = "|".join(sorted({re.escape(dialect.prefix.rstrip("/")) for dialect in DIALECTS}))
     return [re_path(rf"^(?:{prefixes})(?:/.*)?$", UnroutedView.as_view(), name="unrouted")]
