@@ -7,6 +7,7 @@ a dialect's ``errors.py`` picks the status and writes the body. Unexpected excep
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -16,7 +17,7 @@ from django.http import Http404
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
 
-from tasks_app.exceptions import Conflict, InvalidInput, JobError, NotFound
+from tasks_app.exceptions import Conflict, Forbidden, InvalidInput, JobError, NotFound
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +42,7 @@ def _first_validation_error(detail: Any, path: str = "") -> tuple[str | None, st
 
 def describe(exc: Exception) -> ErrorInfo:
     if isinstance(exc, JobError):
-        status = 404 if isinstance(exc, NotFound) else 409 if isinstance(exc, Conflict) else 400
+        status = 404 if isinstance(exc, NotFound) else 409 if isinstance(exc, Conflict) else 403 if isinstance(exc, Forbidden) else 400
         return ErrorInfo(status, exc.code, str(exc), exc.field)
     if isinstance(exc, Http404 | ObjectDoesNotExist):
         return ErrorInfo(404, NotFound.code, "not found")
@@ -64,6 +65,8 @@ def handler_rendering(render: Renderer) -> Callable[[Exception, dict[str, Any]],
         response = render(describe(exc))
         if isinstance(exc, drf.NotAuthenticated | drf.AuthenticationFailed):
             response["WWW-Authenticate"] = "Token"
+        if isinstance(exc, drf.Throttled) and exc.wait is not None:
+            response["Retry-After"] = str(max(1, math.ceil(exc.wait)))
         return response
 
     return handle

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +56,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_celery_beat",
     "django_celery_results",
+    "axes",
     "tasks_app",
     "api_app",
 ]
@@ -68,6 +70,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Ends the namespace scope each API request runs in (api_app.tenancy).
+    "api_app.tenancy.scope_middleware",
+    # Last, as django-axes asks: admin login lockouts.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "scheduler_project.urls"
@@ -131,7 +137,7 @@ LOGGING = {
 API_AUTH_REQUIRED = env_bool("API_AUTH_REQUIRED", True)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "api_app.tenancy.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["api_app.permissions.ApiAccess"],
@@ -140,6 +146,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "api_app.openapi.DialectAutoSchema",
     "EXCEPTION_HANDLER": "api_app.errors.exception_handler",
     "UNAUTHENTICATED_USER": None,
+    "DEFAULT_THROTTLE_CLASSES": ["api_app.throttling.TokenRateThrottle"],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Job platform API",
@@ -163,6 +170,32 @@ SPECTACULAR_SETTINGS = {
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 # Prefix of the platform's own Redis keys and channels (beat wake-ups, heartbeats).
 REDIS_KEY_PREFIX = os.environ.get("REDIS_KEY_PREFIX", "jobs:")
+
+# --- Tenants and abuse limits (decisions 1001-1005) -----------------------------------------
+# Requests per token (an API client's own ``rate`` wins), counted in Redis across web processes.
+API_THROTTLE_RATE = os.environ.get("API_THROTTLE_RATE", "6000/min")
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "throttle": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": f"{REDIS_KEY_PREFIX}throttle",
+        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+    },
+}
+# Admin logins (django-axes): a username at an address is locked out for AXES_COOLOFF_TIME after
+# this many failures.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = env_int("ADMIN_LOGIN_FAILURE_LIMIT", 10)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("ADMIN_LOGIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# Standard Webhooks: after a rotation the previous secret keeps signing (beside the new one) this long.
+SIGNING_SECRET_GRACE_SECONDS = env_int("SIGNING_SECRET_GRACE_SECONDS", 86_400)
+# Workers re-read a namespace's signing secret at most this often.
+SIGNING_SECRET_CACHE_SECONDS = float(os.environ.get("SIGNING_SECRET_CACHE_SECONDS", "2"))
+# Fernet key of callback header secrets; empty: derived from SECRET_KEY (decision 1004).
+CALLBACK_SECRETS_KEY = os.environ.get("CALLBACK_SECRETS_KEY", "")
 
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL)
 if CELERY_BROKER_URL.startswith("redis://"):

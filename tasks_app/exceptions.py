@@ -39,3 +39,13 @@ class InvalidCallback(InvalidInput):
 
 class Conflict(JobError):
     code = "conflict"
+
+
+class Forbidden(JobError):
+    """The caller's token may not do this here (a namespace it does not hold, or it is read-only)."""
+
+    code = "forbidden"
+
+
+class QuotaExceeded(Forbidden):
+    code = "quota_exceeded"

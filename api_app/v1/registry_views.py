@@ -25,10 +25,12 @@ def _parsed(serializer_class: type[Serializer], request: Request, *, partial: bo
 
 class ServiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = ServiceSerializer
-    queryset = Service.objects.order_by("service_id")
     lookup_field = "service_id"
     lookup_value_regex = "-?[0-9]+"
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def get_queryset(self) -> QuerySet[Service]:
+        return Service.objects.order_by("service_id")  # made per request: the manager applies the caller's scope
 
     @extend_schema(request=ServiceInputSerializer, responses={201: ServiceSerializer})
     def create(self, request: Request) -> Response:

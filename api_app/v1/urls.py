@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+from django.urls import re_path
 from rest_framework.routers import SimpleRouter
 
 from api_app.v1.registry_views import RouteViewSet, ServiceViewSet
+from api_app.v1.tenancy_views import RotateSigningSecretView, SigningSecretView, TokenViewSet
 from api_app.v1.views import ExecutionViewSet, JobViewSet
 
 
@@ -19,5 +21,10 @@ router.register("jobs", JobViewSet, basename="job")
 router.register("executions", ExecutionViewSet, basename="execution")
 router.register("services", ServiceViewSet, basename="service")
 router.register(r"services/(?P<service_id>-?[0-9]+)/routes", RouteViewSet, basename="service-route")
+router.register("tokens", TokenViewSet, basename="token")
 
-urlpatterns = router.urls
+urlpatterns = [
+    *router.urls,
+    re_path(r"^namespaces/(?P<namespace>[^/]+)/signing-secret/?$", SigningSecretView.as_view(), name="signing-secret"),
+    re_path(r"^namespaces/(?P<namespace>[^/]+)/signing-secret/rotate/?$", RotateSigningSecretView.as_view(), name="signing-secret-rotate"),
+]

@@ -20,6 +20,13 @@ class CallContext:
     job_id: int
     attempt: int
     scheduled_for: datetime
+    # The job's namespace: whose secret signs the call's webhook headers ("": unsigned).
+    namespace: str = ""
+
+    @property
+    def occurrence_key(self) -> str:
+        """The same for every attempt of one occurrence (its job and scheduled moment)."""
+        return f"msg_{self.job_id}_{round(self.scheduled_for.timestamp() * 1_000_000)}"
 
 
 @dataclass

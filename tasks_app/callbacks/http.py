@@ -19,6 +19,7 @@ import urllib3
 from django.conf import settings
 from django.utils import timezone
 
+from tasks_app import signing
 from tasks_app.callbacks.base import Callback, CallContext, Outcome, host_port, reject_unknown, timeout_from, truncate
 from tasks_app.exceptions import InvalidCallback
 
@@ -213,7 +214,9 @@ class HttpCallback(Callback):
         return arguments
 
     def call(self, context: CallContext) -> Outcome:
-        return send_http(self.request_arguments(context), timeout=self.timeout_seconds, success_regexp=self.success_regexp)
+        return send_http(
+            self.request_arguments(context), timeout=self.timeout_seconds, success_regexp=self.success_regexp, signed_for=context
+        )
 
 
 def _text(response: urllib3.BaseHTTPResponse) -> str:
@@ -237,10 +240,18 @@ def _failure(error: Exception) -> str:
 BodyJudge = Callable[[str, Outcome], Outcome]
 
 
-def send_http(arguments: dict[str, Any], *, timeout: float, success_regexp: str | None = None, judge: BodyJudge | None = None) -> Outcome:
+def send_http(
+    arguments: dict[str, Any],
+    *,
+    timeout: float,
+    success_regexp: str | None = None,
+    judge: BodyJudge | None = None,
+    signed_for: CallContext | None = None,
+) -> Outcome:
     """Make one HTTP request and judge it: 2xx (and a regexp match, when one is given) succeeds;
     ``judge`` may then decide on the whole body. Shared by every kind that calls over HTTP.
-    ``arguments``: method, url, headers, and data (bytes, or a dict of form fields)."""
+    ``arguments``: method, url, headers, and data (bytes, or a dict of form fields).
+    ``signed_for``: the attempt whose namespace signs the call (Standard Webhooks headers)."""
     summary = {k: arguments[k] for k in ("method", "url", "headers")}
     body, headers = arguments.get("data"), dict(arguments["headers"])
     if isinstance(body, dict):
@@ -248,6 +259,8 @@ def send_http(arguments: dict[str, Any], *, timeout: float, success_regexp: str 
         headers.setdefault("Content-Type", "application/x-www-form-urlencoded")
     if body is not None:
         summary["body"] = truncate(body.decode(errors="replace"))
+    if signed_for is not None:
+        headers |= signing.webhook_headers(namespace=signed_for.namespace, message_id=signed_for.occurrence_key, body=body)
     url = arguments["url"]
     try:
         response = transport().manager(url).request(

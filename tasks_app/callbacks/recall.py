@@ -90,4 +90,4 @@ class HttpRecallCallback(Callback):
         }
         body = recall_document(self.data, context).encode()
         arguments = {"method": "POST", "url": self.url, "headers": headers, "data": body}
-        return send_http(arguments, timeout=self.timeout_seconds, judge=judge_reply)
+        return send_http(arguments, timeout=self.timeout_seconds, judge=judge_reply, signed_for=context)

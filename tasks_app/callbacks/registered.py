@@ -155,7 +155,7 @@ class RegisteredCallback(Callback):
         if registered.service is None or registered.problem:
             request = {"service_id": self.service_id, "message_id": self.message_id}
             return Outcome(succeeded=False, request=request, error=registered.problem, retryable=False)
-        outcome = send_http(self.request_arguments(registered, context), timeout=self.timeout_seconds)
+        outcome = send_http(self.request_arguments(registered, context), timeout=self.timeout_seconds, signed_for=context)
         problem = _gateway_failure(outcome) if outcome.succeeded else ""
         if problem:
             outcome.succeeded, outcome.error = False, problem

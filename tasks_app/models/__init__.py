@@ -14,8 +14,10 @@ from tasks_app.models.jobs import (
 )
 from tasks_app.models.queues import QueueTask, QueueTaskEvent, QueueTaskEventKind, QueueTaskState
 from tasks_app.models.registry import Service, ServiceRoute
+from tasks_app.models.tenancy import ApiClient, SigningSecret
 
 __all__ = [
+    "ApiClient",
     "Dialect",
     "Execution",
     "ExecutionReason",
@@ -30,4 +32,5 @@ __all__ = [
     "QueueTaskState",
     "Service",
     "ServiceRoute",
+    "SigningSecret",
 ]

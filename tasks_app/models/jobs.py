@@ -9,6 +9,8 @@ from django.db import models
 from django.db.models import Q
 from django_celery_beat.models import PeriodicTask
 
+from tasks_app.models.scoped import ExecutionManager, JobManager
+
 
 class Dialect(models.TextChoices):
     V1 = "v1"
@@ -58,6 +60,8 @@ class Job(models.Model):
     dialect_data = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = JobManager()
 
     class Meta:
         constraints = [
@@ -119,6 +123,8 @@ class Execution(models.Model):
     response_body = models.TextField(blank=True, default="")
     error = models.TextField(blank=True, default="")
     task_id = models.CharField(max_length=255, blank=True, default="", db_index=True, help_text="Celery task id")
+
+    objects = ExecutionManager()
 
     class Meta:
         constraints = [

@@ -10,6 +10,8 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 
+from tasks_app.models.scoped import QueueTaskManager
+
 DEFAULT_RETRY_MAX_LIMIT = 3
 
 
@@ -44,6 +46,8 @@ class QueueTask(models.Model):
     lease_expires_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = QueueTaskManager()
 
     class Meta:
         indexes = [

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from django.db import models
 
+from tasks_app.models.scoped import ServiceManager, ServiceRouteManager
+
 
 class Service(models.Model):
     """A service by its numeric id (the ``serviceId`` of hangfire requests). Its consumer endpoint
@@ -19,6 +21,8 @@ class Service(models.Model):
     retry = models.JSONField(null=True, blank=True, help_text='e.g. {"delays_seconds": [10, 60]}; empty: the default')
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ServiceManager()
 
     class Meta:
         ordering = ["service_id"]
@@ -39,6 +43,8 @@ class ServiceRoute(models.Model):
     path = models.CharField(max_length=500)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ServiceRouteManager()
 
     class Meta:
         ordering = ["service_id", "message_id"]

@@ -17,7 +17,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 
-from tasks_app import clock
+from tasks_app import clock, signing
 from tasks_app.callbacks import Callback, build_callback
 from tasks_app.exceptions import InvalidInput
 from tasks_app.models import Execution, ExecutionStatus, Job
@@ -25,7 +25,7 @@ from tasks_app.services import rows
 
 # What a claim reads; the rest of the row (and of its job) loads if something uses it.
 EXECUTION_FIELDS = ["id", "job_id", "scheduled_for", "attempt", "reason", "priority", "due_at"]
-JOB_FIELDS = ["callback", "retry", "overlap_policy"]
+JOB_FIELDS = ["callback", "retry", "overlap_policy", "namespace"]
 
 Claimed = tuple[Execution, Callback]
 
@@ -72,6 +72,7 @@ def _prepare(row: list[Any], task_id: str, now: datetime) -> Claimed | Exception
         callback = build_callback(execution.job.callback)
     except InvalidInput as error:  # stored before a validation rule changed: fails this one alone
         return error
+    signing.warm(execution.job.namespace)  # here, on a thread with a database connection
     execution.status, execution.started_at, execution.task_id = ExecutionStatus.RUNNING, _start(execution.due_at, now), task_id
     execution.deadline_at = _latest_start(now) + timedelta(seconds=claim_seconds(callback))
     return execution, callback

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.db import connection, transaction
 
+from tasks_app import scope
 from tasks_app.exceptions import Conflict, NotFound
 from tasks_app.models import Dialect, Execution, ExecutionStatus, Job
 from tasks_app.services.jobs import create_job, update_job
@@ -25,7 +26,11 @@ def _lock_name(name: str) -> None:
 
 def _claim_name(name: str, *, job_id: int | None = None) -> None:
     _lock_name(name)
-    holder = Job.objects.filter(dialect=Dialect.CRONTAB, name=name).exclude(pk=job_id or 0).first()
+    # Every module's names, the caller's scope notwithstanding: names are global (the module of
+    # a task the caller may not see is not named).
+    holder = Job._base_manager.filter(dialect=Dialect.CRONTAB, name=name).exclude(pk=job_id or 0).first()
+    if holder is not None and not scope.current().sees(holder.namespace):
+        raise Conflict(f"a task named {name!r} already exists in another module", field="name")
     if holder is not None:
         raise Conflict(f"a task named {name!r} already exists (task_id {holder.pk}, module {holder.namespace!r})", field="name")
 

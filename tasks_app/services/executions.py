@@ -30,7 +30,7 @@ from django.db import close_old_connections, transaction
 from django.utils import timezone
 from django_celery_results.models import TaskResult
 
-from tasks_app import clock, host_limits
+from tasks_app import clock, host_limits, scope
 from tasks_app import redis as platform_redis
 from tasks_app.callbacks import Callback, CallContext, Outcome
 from tasks_app.exceptions import InvalidInput, NotFound
@@ -220,7 +220,8 @@ def _deferred(execution: Execution, task: TaskRecord, full: host_limits.Full) ->
 
 
 def _call(execution: Execution, callback: Callback) -> Outcome:
-    context = CallContext(execution.pk, execution.job_id or 0, execution.attempt, execution.scheduled_for)
+    namespace = execution.job.namespace if execution.job_id else ""
+    context = CallContext(execution.pk, execution.job_id or 0, execution.attempt, execution.scheduled_for, namespace)
     try:
         return callback.call(context)
     except Exception as error:  # a bug in a callback kind must still end the attempt
@@ -315,6 +316,7 @@ def retry_execution(*, execution: Execution) -> Execution:
         raise InvalidInput(f"execution {execution.pk} is {execution.status}; only a finished one can be retried", field="status")
     if execution.job_id is None:
         raise InvalidInput("its job was deleted", field="job")
+    scope.current().require_write(execution.job.namespace, field="job")
     with transaction.atomic():
         latest = (
             Execution.objects.filter(job_id=execution.job_id, scheduled_for=execution.scheduled_for)
@@ -329,6 +331,7 @@ def complete_pending(*, execution_id: int, succeeded: bool, response_body: str =
         execution = Execution.objects.select_for_update(of=("self",)).select_related("job").filter(pk=execution_id).first()
         if execution is None:
             raise NotFound(f"no execution {execution_id}", field="id")
+        scope.current().require_write(execution.job.namespace if execution.job else "", field="id")
         if execution.status != ExecutionStatus.RUNNING:
             raise InvalidInput(f"execution {execution_id} is already {execution.status}", field="id")
         outcome = Outcome(

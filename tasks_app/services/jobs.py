@@ -8,7 +8,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
-from tasks_app import clock, schedules
+from tasks_app import clock, schedules, scope
 from tasks_app import redis as platform_redis
 from tasks_app.callbacks import build_callback
 from tasks_app.exceptions import Conflict, InvalidInput
@@ -85,6 +85,7 @@ def create_job(
     """Create a job and its schedule; raises InvalidInput (naming the field) or Conflict."""
     now = clock.now()
     values = _clean({"namespace": namespace, "name": name, "trigger": trigger, "callback": callback, **options}, now)
+    _require_room(values["namespace"])
     job = Job(dialect=_choice(dialect, Dialect, field="dialect"), time_zone=values["trigger"]["time_zone"], **values)
     try:
         with transaction.atomic():
@@ -92,6 +93,14 @@ def create_job(
     except IntegrityError:
         raise Conflict(f"a {dialect} job named {job.name!r} already exists in {job.namespace!r}", field="name") from None
     return job
+
+
+def _require_room(namespace: str) -> None:
+    """The caller may create here, and its token's job quota (counted in its namespaces) has room."""
+    caller = scope.current()
+    caller.require_write(namespace)
+    if caller.max_jobs is not None:
+        caller.require_room_for_job(Job.objects.count())
 
 
 def _locked(job: Job) -> Job:
@@ -102,6 +111,8 @@ def update_job(*, job: Job, **changes: Any) -> Job:
     """Change some of a job's fields; a new trigger starts its schedule afresh."""
     now = clock.now()
     values = _clean(changes, now)
+    scope.current().require_write(job.namespace)
+    scope.current().require_write(values.get("namespace", job.namespace))
     try:
         with transaction.atomic():
             job = _locked(job)
@@ -143,6 +154,7 @@ def resume_job(*, job: Job) -> Job:
 
 def trigger_job(*, job: Job, reason: str = ExecutionReason.MANUAL) -> Execution:
     """Run a job now, whatever its schedule or state; its schedule does not change."""
+    scope.current().require_write(job.namespace)
     now = clock.now()
     execution = Execution.objects.create(job=job, scheduled_for=now, attempt=1, reason=reason, due_at=now, priority=job.priority)
     _wake_on_commit(now)
@@ -152,6 +164,7 @@ def trigger_job(*, job: Job, reason: str = ExecutionReason.MANUAL) -> Execution:
 @transaction.atomic
 def delete_job(*, job: Job) -> None:
     """Delete a job and its schedule; its executions stay (for the log's retention)."""
+    scope.current().require_write(job.namespace)
     _take_back_claimed_ahead(job, clock.now())
     job.executions.filter(status="queued").update(status="skipped", error="job deleted", finished_at=clock.now())
     schedules.delete_periodic_task(job)

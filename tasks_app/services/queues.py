@@ -19,7 +19,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, F
 from django.utils import timezone
 
-from tasks_app import ready_queue
+from tasks_app import ready_queue, scope
 from tasks_app.exceptions import Conflict, InvalidInput, NotFound
 from tasks_app.models import QueueTask, QueueTaskEvent, QueueTaskState
 from tasks_app.models import QueueTaskEventKind as Kind
@@ -88,6 +88,7 @@ def create_queue_task(
     """A new task, or the existing one with that HashCode (then ``created`` is False).
     ``retry_max_limit`` 0 is the default (proto3 cannot tell 0 from unset)."""
     _check_new(channel=channel, hash_code=hash_code, owner=owner, input=input, next_id=next_id, retry_max_limit=retry_max_limit)
+    scope.current().require_write(channel, field="Channel")
     existing = QueueTask.objects.filter(hash_code=hash_code).first() if hash_code else None
     if existing is not None:
         return existing, False
@@ -152,6 +153,7 @@ def receive_queue_task(
     ``wait_seconds`` (None: until ``stop()``). None when none came. ``holder`` names the
     receiver in the task's history."""
     _channel(channel)
+    scope.current().require_write(channel, field="Channel")
     deadline = None if wait_seconds is None else time.monotonic() + wait_seconds
     while not stop():
         remaining = ready_queue.POP_SLICE_SECONDS if deadline is None else deadline - time.monotonic()
@@ -192,6 +194,7 @@ def report_queue_task(*, task_id: int, state: int, output: str = "") -> QueueTas
         raise InvalidInput("must be 1 (success), 2 (failure), 3 (retry) or 4 (cancel)", field="State")
     _text(output, field="Output")
     task = _locked(task_id)
+    scope.current().require_write(task.channel, field="ID")
     if task.state != QueueTaskState.PROCEEDING:
         raise Conflict(f"task {task_id} is {task.state}, not PROCEEDING: its lease ended or it was settled", field="ID")
     now = timezone.now()
@@ -247,6 +250,7 @@ def _end_attempt(task: QueueTask, now: datetime, kind: str, note: str = "") -> N
 def cancel_queue_task(*, task_id: int) -> list[QueueTask]:
     """Cancel a task and the rest of its chain; returns every task cancelled, in chain order."""
     task = _locked(task_id)
+    scope.current().require_write(task.channel, field="ID")
     if task.state in FINAL_STATES:
         raise Conflict(f"task {task_id} is already {task.state}", field="ID")
     return _cancel_chain(task, timezone.now(), note="cancelled")

@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 from django.db import IntegrityError, transaction
 
+from tasks_app import scope
 from tasks_app.callbacks.base import timeout_from
 from tasks_app.callbacks.http import METHODS, validate_headers, validate_url
 from tasks_app.exceptions import Conflict, InvalidCallback, InvalidInput, NotFound
@@ -99,6 +100,7 @@ def _saved(instance: Service | ServiceRoute, conflict: str, field: str) -> None:
 def create_service(*, service_id: int, base_url: str, **options: Any) -> Service:
     """Register a service; raises InvalidInput (naming the field) or Conflict."""
     values = clean_fields({"service_id": service_id, "base_url": base_url, **options}, SERVICE_CLEANERS)
+    scope.current().require_write(f"service-{values['service_id']}", field="service_id")
     service = Service(**values)
     _saved(service, f"service {service.service_id} is already registered", "service_id")
     return service
@@ -106,6 +108,8 @@ def create_service(*, service_id: int, base_url: str, **options: Any) -> Service
 
 def _update(instance: Row, changes: dict[str, Any], cleaners: dict[str, Callable[[Any], Any]], *, identity: str, instead: str) -> Row:
     """Change some fields of a row; its ``identity`` field is what jobs name it by and stays."""
+    service_id = instance.service_id if isinstance(instance, Service) else instance.service.service_id
+    scope.current().require_write(f"service-{service_id}", field="service_id")
     if identity in changes and changes[identity] != getattr(instance, identity):
         raise InvalidInput(f"cannot be changed; {instead}", field=identity)
     for name, value in clean_fields(changes, cleaners).items():
@@ -120,10 +124,12 @@ def update_service(*, service: Service, **changes: Any) -> Service:
 
 def delete_service(*, service: Service) -> None:
     """Unregister a service and its routes. Its jobs that run later fail, permanently, naming it."""
+    scope.current().require_write(f"service-{service.service_id}", field="service_id")
     service.delete()
 
 
 def create_route(*, service: Service, message_id: int, path: str, method: str = "POST") -> ServiceRoute:
+    scope.current().require_write(f"service-{service.service_id}", field="service_id")
     values = clean_fields({"message_id": message_id, "path": path, "method": method}, ROUTE_CLEANERS)
     route = ServiceRoute(service=service, **values)
     _saved(route, f"service {service.service_id} already has a route for message {route.message_id}", "message_id")
@@ -135,4 +141,5 @@ def update_route(*, route: ServiceRoute, **changes: Any) -> ServiceRoute:
 
 
 def delete_route(*, route: ServiceRoute) -> None:
+    scope.current().require_write(f"service-{route.service.service_id}", field="service_id")
     route.delete()

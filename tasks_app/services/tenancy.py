@@ -1,0 +1,73 @@
+"""Writing tenants: API clients (scoped tokens) and namespaces' signing secrets."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, transaction
+
+from tasks_app import keys
+from tasks_app.exceptions import Conflict, InvalidInput
+from tasks_app.models import ApiClient
+
+RATE = re.compile(r"^[1-9][0-9]{0,8}/(s|sec|second|m|min|minute|h|hour|d|day)$")
+NAME = re.compile(r"^[\w.@+-]{1,100}$")
+
+
+def _name(value: Any) -> str:
+    if not isinstance(value, str) or not NAME.match(value):
+        raise InvalidInput("must be 1-100 letters, digits or . @ + - _", field="name")
+    return value
+
+
+def _namespaces(value: Any) -> list[str]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not value or not all(isinstance(p, str) and p.strip() and len(p) <= 200 for p in value):
+        raise InvalidInput("must be a non-empty list of namespace patterns (e.g. billing, team-a-*)", field="namespaces")
+    return [pattern.strip() for pattern in value]
+
+
+def _rate(value: Any) -> str:
+    if value in (None, ""):
+        return ""
+    if not isinstance(value, str) or not RATE.match(value.strip()):
+        raise InvalidInput("must be requests per period, e.g. 120/min (periods: s, min, h, day)", field="rate")
+    return value.strip()
+
+
+def _max_jobs(value: Any) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise InvalidInput("must be a whole number from 0", field="max_jobs")
+    return value
+
+
+def create_api_client(
+    *, name: str, namespaces: list[str], read_only: bool = False, rate: str = "", max_jobs: int | None = None
+) -> tuple[ApiClient, str]:
+    """A new scoped token and its key (returned here only: the database keeps its digest)."""
+    client = ApiClient(
+        name=_name(name), namespaces=_namespaces(namespaces), read_only=bool(read_only), rate=_rate(rate), max_jobs=_max_jobs(max_jobs)
+    )
+    key = keys.new_key()
+    client.key_digest, client.key_prefix = keys.digest(key), key[:12]
+    try:
+        with transaction.atomic():
+            user = get_user_model().objects.create_user(username=f"api-token:{client.name}"[:150])
+            user.set_unusable_password()
+            user.save()
+            client.user = user
+            client.save()
+    except IntegrityError:
+        raise Conflict(f"an API token named {client.name!r} already exists", field="name") from None
+    return client, key
+
+
+@transaction.atomic
+def revoke_api_client(*, client: ApiClient) -> None:
+    """Revoke a token: it and its user account are deleted, so the key stops working at once."""
+    client.user.delete()
