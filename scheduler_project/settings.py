@@ -41,6 +41,17 @@ SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-insecure-key-change-me")
 DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = [h.strip() for h in os.environ.get("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver").split(",")]
 HTTP_PORT = env_int("HTTP_PORT", 8000)
+# Production behind TLS (``check --deploy`` is clean with HTTPS_ONLY=true): HTTP is redirected
+# (but /healthz, which probes call in plain HTTP inside the network), cookies are secure-only, HSTS
+# for a year. TRUST_X_FORWARDED_PROTO: a proxy in front terminates TLS and says so in that header.
+HTTPS_ONLY = env_bool("HTTPS_ONLY", False)
+SECURE_SSL_REDIRECT = SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = HTTPS_ONLY
+SECURE_REDIRECT_EXEMPT = [r"^healthz/?$"]
+SECURE_HSTS_SECONDS = 31_536_000 if HTTPS_ONLY else 0
+# HSTS for every subdomain too, and on browsers' preload list: a domain-wide commitment, so its own switch.
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_PRELOAD = env_bool("HSTS_PRELOAD", False)
+if env_bool("TRUST_X_FORWARDED_PROTO", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 GRPC_PORT = env_int("GRPC_PORT", 50051)
 
 INSTALLED_APPS = [

@@ -26,7 +26,7 @@ class Code(IntEnum):
 
 
 _UNREADABLE = {"parse_error", "unsupported_media_type", "method_not_allowed", "not_acceptable"}
-_UNAUTHORIZED = {"not_authenticated", "authentication_failed", "permission_denied"}
+_UNAUTHORIZED = {"not_authenticated", "authentication_failed", "permission_denied", "forbidden", "quota_exceeded"}
 # Domain field -> the field the client sent.
 WIRE_FIELDS = {
     "url": "notifyHTTPParam.url",

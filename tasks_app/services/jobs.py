@@ -84,8 +84,8 @@ def create_job(
 ) -> Job:
     """Create a job and its schedule; raises InvalidInput (naming the field) or Conflict."""
     now = clock.now()
+    _require_room(_label(namespace, field="namespace"))  # before the callback's references are looked up in scope
     values = _clean({"namespace": namespace, "name": name, "trigger": trigger, "callback": callback, **options}, now)
-    _require_room(values["namespace"])
     job = Job(dialect=_choice(dialect, Dialect, field="dialect"), time_zone=values["trigger"]["time_zone"], **values)
     try:
         with transaction.atomic():
