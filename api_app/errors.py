@@ -65,8 +65,9 @@ def handler_rendering(render: Renderer) -> Callable[[Exception, dict[str, Any]],
         response = render(describe(exc))
         if isinstance(exc, drf.NotAuthenticated | drf.AuthenticationFailed):
             response["WWW-Authenticate"] = "Token"
-        if isinstance(exc, drf.Throttled) and exc.wait is not None:
-            response["Retry-After"] = str(max(1, math.ceil(exc.wait)))
+        wait = getattr(exc, "wait", None) if isinstance(exc, drf.Throttled) else None
+        if wait is not None:
+            response["Retry-After"] = str(max(1, math.ceil(wait)))
         return response
 
     return handle

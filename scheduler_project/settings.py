@@ -327,6 +327,9 @@ DISPATCH_ASYNC_DEADLINE_SECONDS = env_int("DISPATCH_ASYNC_DEADLINE_SECONDS", 360
 GRPC_BIND = os.environ.get("GRPC_BIND", "127.0.0.1")
 # Threads of the gRPC server: every open stream holds one, so this caps concurrent RPCs.
 GRPC_MAX_WORKERS = env_int("GRPC_MAX_WORKERS", 128)
+# PEM files: with both set the server speaks TLS only; otherwise plaintext (keep GRPC_BIND private then).
+GRPC_TLS_CERT = os.environ.get("GRPC_TLS_CERT", "")
+GRPC_TLS_KEY = os.environ.get("GRPC_TLS_KEY", "")
 # A handed-out task comes back (RetryCount + 1) when its worker neither reports nor stays connected this long.
 QUEUE_LEASE_SECONDS = env_int("QUEUE_LEASE_SECONDS", 30)
 # How often beat sweeps expired leases (an expired lease is noticed within this plus a worker's pick-up).

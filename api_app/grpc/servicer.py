@@ -27,7 +27,7 @@ from google.protobuf.message import DecodeError, Message
 from api_app.grpc import handlers
 from api_app.grpc.generated import standard_pb2 as pb
 from tasks_app import services
-from tasks_app.exceptions import JobError
+from tasks_app.exceptions import Forbidden, JobError
 from tasks_app.models import QueueTask
 from tasks_app.services.queues import Lease
 
@@ -186,6 +186,8 @@ def _next_task(request: Any, context: grpc.ServicerContext, session: ReceiveSess
         task = services.receive_queue_task(
             channel=request.Channel, wait_seconds=None, stop=lambda: not context.is_active(), holder=session.holder
         )
+    except Forbidden as error:
+        context.abort(grpc.StatusCode.PERMISSION_DENIED, str(error))
     except JobError as error:
         context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(error))
     except Exception:

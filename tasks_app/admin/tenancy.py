@@ -66,8 +66,7 @@ class SigningSecretAdmin(admin.ModelAdmin):
     """Who signs with what since when; the secrets themselves are read (and rotated) in the API."""
 
     list_display = ["namespace", "created_at", "rotated_at", "previous_valid_until"]
-    fields = ["namespace", "created_at", "rotated_at", "previous_valid_until"]
-    readonly_fields = fields
+    fields = readonly_fields = ("namespace", "created_at", "rotated_at", "previous_valid_until")
     search_fields = ["namespace"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -220,7 +220,7 @@ def _deferred(execution: Execution, task: TaskRecord, full: host_limits.Full) ->
 
 
 def _call(execution: Execution, callback: Callback) -> Outcome:
-    namespace = execution.job.namespace if execution.job_id else ""
+    namespace = execution.job.namespace if execution.job is not None else ""
     context = CallContext(execution.pk, execution.job_id or 0, execution.attempt, execution.scheduled_for, namespace)
     try:
         return callback.call(context)
@@ -314,7 +314,7 @@ def retry_execution(*, execution: Execution) -> Execution:
     """An operator's retry of a finished attempt: one more attempt of the same occurrence, now."""
     if execution.status not in (ExecutionStatus.FAILED, ExecutionStatus.SUCCEEDED, ExecutionStatus.SKIPPED):
         raise InvalidInput(f"execution {execution.pk} is {execution.status}; only a finished one can be retried", field="status")
-    if execution.job_id is None:
+    if execution.job_id is None or execution.job is None:
         raise InvalidInput("its job was deleted", field="job")
     scope.current().require_write(execution.job.namespace, field="job")
     with transaction.atomic():

@@ -21,7 +21,10 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=settings.GRPC_PORT, help="port (default GRPC_PORT; 0 picks a free one)")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        server = QueuesServer(bind=options["bind"], port=options["port"], max_workers=settings.GRPC_MAX_WORKERS)
+        server = QueuesServer(
+            bind=options["bind"], port=options["port"], max_workers=settings.GRPC_MAX_WORKERS,
+            tls_cert=settings.GRPC_TLS_CERT, tls_key=settings.GRPC_TLS_KEY,
+        )  # fmt: skip
         stopping = threading.Event()
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: stopping.set())

@@ -11,6 +11,7 @@ import redis
 from api_app.grpc.generated.standard_pb2_grpc import QueuesStub
 from api_app.grpc.server import QueuesServer
 from tests.api_app.grpc.client import Receiver, Reporter
+from tests.api_app.grpc.tokens import authorized, staff_key
 
 
 @pytest.fixture
@@ -24,7 +25,7 @@ def grpc_port(transactional_db: None, redis_client: redis.Redis) -> Iterator[int
 @pytest.fixture
 def channel(grpc_port: int) -> Iterator[grpc.Channel]:
     with grpc.insecure_channel(f"127.0.0.1:{grpc_port}") as opened:
-        yield opened
+        yield authorized(opened, staff_key())
 
 
 @pytest.fixture

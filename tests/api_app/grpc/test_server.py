@@ -18,6 +18,7 @@ from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from api_app.grpc.generated import standard_pb2 as pb
 from api_app.grpc.generated.standard_pb2_grpc import QueuesStub
+from tests.api_app.grpc.tokens import authorized, staff_key
 from tests.conftest import ROOT, Processes
 
 GRPC_DIR = ROOT / "api_app" / "grpc"
@@ -95,7 +96,7 @@ def test_grpcserver_command_serves_until_sigterm(transactional_db: None, redis_c
         assert process.stdout is not None
         port = _served_port(process.stdout)
         with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
-            created = QueuesStub(channel).CreateTask(pb.CreateTaskRequest(Task=pb.Task(Channel="cli")), timeout=10)
+            created = QueuesStub(authorized(channel, staff_key())).CreateTask(pb.CreateTaskRequest(Task=pb.Task(Channel="cli")), timeout=10)
             assert created.State == 200
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=20) == 0

@@ -15,6 +15,7 @@ from api_app.grpc.generated.standard_pb2_grpc import QueuesStub
 from tasks_app import services
 from tasks_app.models import QueueTask, QueueTaskEvent
 from tests.api_app.grpc.client import Receiver, Reporter, create, length, task
+from tests.api_app.grpc.tokens import authorized, staff_key
 from tests.conftest import wait_for
 
 SUCCESS, FAILURE, RETRY, CANCEL = 1, 2, 3, 4
@@ -113,7 +114,7 @@ def test_a_dropped_stream_gives_its_unreported_tasks_back_at_once(stub: QueuesSt
 def test_a_closed_channel_gives_its_tasks_back(grpc_port: int, stub: QueuesStub) -> None:
     held = create(stub)
     with grpc.insecure_channel(f"127.0.0.1:{grpc_port}") as own:
-        receiver = Receiver(QueuesStub(own))
+        receiver = Receiver(QueuesStub(authorized(own, staff_key())))
         receiver.take("work")
         assert task(stub, held.ID).State == "PROCEEDING"
     wait_for(lambda: task(stub, held.ID).State == "WAITING", timeout=10, message="the task to come back")
@@ -214,7 +215,7 @@ def test_stopping_the_server_gives_held_tasks_back(grpc_port: int, stub: QueuesS
     port = second.start()
     held = create(stub)
     with grpc.insecure_channel(f"127.0.0.1:{port}") as own:
-        receiver = Receiver(QueuesStub(own))
+        receiver = Receiver(QueuesStub(authorized(own, staff_key())))
         receiver.take("work")
         second.stop(grace=0)
     assert QueueTask.objects.get(pk=held.ID).state == "WAITING"
