@@ -3,9 +3,13 @@ methods, retry policies) and name the failing field; these shapes check types an
 
 from __future__ import annotations
 
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from api_app.v1.serializers import ObjectField, StrictSerializer
+from tasks_app import secret_headers
 from tasks_app.models import Service, ServiceRoute
 
 
@@ -19,6 +23,13 @@ class ServiceInputSerializer(StrictSerializer):
 
 
 class ServiceSerializer(serializers.ModelSerializer):
+    headers = serializers.SerializerMethodField()
+
+    @extend_schema_field({"type": "object", "additionalProperties": {"type": "string"}})
+    def get_headers(self, service: Service) -> Any:
+        """Secret header values read "***" (tasks_app.secret_headers)."""
+        return secret_headers.masked(service.headers)
+
     class Meta:
         model = Service
         fields = ["service_id", "base_url", "consumer_path", "timeout_seconds", "headers", "retry", "created_at", "updated_at"]

@@ -8,6 +8,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from tasks_app import secret_headers
 from tasks_app.models import Execution, Job, MisfirePolicy, OverlapPolicy
 
 
@@ -48,6 +49,7 @@ class JobInputSerializer(StrictSerializer):
 class JobSerializer(serializers.ModelSerializer):
     state = serializers.CharField(read_only=True)
     trigger = serializers.SerializerMethodField()
+    callback = serializers.SerializerMethodField()
 
     class Meta:
         model = Job
@@ -62,9 +64,15 @@ class JobSerializer(serializers.ModelSerializer):
     def get_trigger(self, job: Job) -> dict[str, Any]:
         return {key: value for key, value in job.trigger.items() if value is not None}
 
+    @extend_schema_field({"type": "object", "additionalProperties": True})
+    def get_callback(self, job: Job) -> Any:
+        """Secret header values read "***" (tasks_app.secret_headers)."""
+        return secret_headers.masked_callback(job.callback)
+
 
 class ExecutionSerializer(serializers.ModelSerializer):
     lateness_ms = serializers.IntegerField(read_only=True, allow_null=True)
+    request = serializers.SerializerMethodField()
 
     class Meta:
         model = Execution
@@ -73,3 +81,8 @@ class ExecutionSerializer(serializers.ModelSerializer):
             "lateness_ms", "request", "response_status", "response_headers", "response_body", "error", "task_id",
         ]  # fmt: skip
         read_only_fields = fields
+
+    @extend_schema_field({"type": "object", "additionalProperties": True})
+    def get_request(self, execution: Execution) -> Any:
+        """What was sent, secret header values "***" (rows recorded before masking included)."""
+        return secret_headers.masked_request(execution.request)

@@ -14,6 +14,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 
+from tasks_app import secret_headers
 from tasks_app.exceptions import NotFound
 from tasks_app.models import Dialect, Execution, ExecutionStatus, Job
 
@@ -71,7 +72,7 @@ def notify_param(callback: dict[str, Any]) -> dict[str, Any]:
     return {
         "url": callback["url"],
         "method": callback["method"],
-        "header": callback.get("headers") or {},
+        "header": secret_headers.masked(callback.get("headers") or {}),
         "body": callback.get("body") or "",
     }
 

@@ -15,7 +15,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
-from tasks_app import selectors, services
+from tasks_app import secret_headers, selectors, services
 from tasks_app.admin import display
 from tasks_app.admin.lists import ConsoleListMixin
 from tasks_app.exceptions import JobError
@@ -109,7 +109,7 @@ class ExecutionAdmin(ConsoleListMixin, admin.ModelAdmin):
 
     @admin.display(description="request")
     def request_view(self, execution: Execution) -> str:
-        return _pre(json.dumps(execution.request, indent=2, ensure_ascii=False))
+        return _pre(json.dumps(secret_headers.masked_request(execution.request), indent=2, ensure_ascii=False))
 
     @admin.display(description="headers")
     def headers_view(self, execution: Execution) -> str:

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_POST
 
-from tasks_app import selectors, services
+from tasks_app import secret_headers, selectors, services
 from tasks_app.admin import display
 from tasks_app.admin.filters import JobStateFilter, LastOutcomeFilter, NamespaceFilter
 from tasks_app.admin.lists import ConsoleListMixin
@@ -82,6 +82,12 @@ class JobForm(forms.ModelForm):
     class Meta:
         model = Job
         fields = [*DEFINITION, *POLICIES]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Secret header values show as "***"; sent back unchanged, the job keeps them.
+        if "callback" in self.initial:
+            self.initial["callback"] = secret_headers.masked_callback(self.initial["callback"])
 
     def _domain_clean(self, field: str, build: Any) -> Any:
         value = self.cleaned_data.get(field)
@@ -201,7 +207,7 @@ class JobAdmin(ConsoleListMixin, admin.ModelAdmin):
 
     @admin.display(description="callback")
     def callback_summary(self, job: Job) -> str:
-        data = job.callback
+        data = secret_headers.masked_callback(job.callback)
         line = f"{data.get('method', '')} {data.get('url', '')}".strip() if data.get("kind", "http") == "http" else data.get("kind", "")
         return format_html("<strong>{}</strong><pre>{}</pre>", line, json.dumps(data, indent=2))
 

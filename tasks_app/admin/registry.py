@@ -10,6 +10,7 @@ from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
 
+from tasks_app import secret_headers
 from tasks_app.exceptions import InvalidInput
 from tasks_app.models import Service, ServiceRoute
 from tasks_app.services import registry
@@ -32,6 +33,11 @@ class ServiceForm(forms.ModelForm):
     class Meta:
         model = Service
         fields = SERVICE_FIELDS
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Secret header values show as "***"; sent back unchanged, the service keeps them.
+        self.initial["headers"] = secret_headers.masked(self.initial.get("headers"))
 
     def clean(self) -> dict[str, Any]:
         super().clean()

@@ -19,7 +19,7 @@ import urllib3
 from django.conf import settings
 from django.utils import timezone
 
-from tasks_app import signing
+from tasks_app import secret_headers, signing
 from tasks_app.callbacks.base import Callback, CallContext, Outcome, host_port, reject_unknown, timeout_from, truncate
 from tasks_app.exceptions import InvalidCallback
 
@@ -177,7 +177,7 @@ class HttpCallback(Callback):
         return cls(
             url=validate_url(data.get("url")),
             method=method,
-            headers=validate_headers(data.get("headers")),
+            headers=secret_headers.unseal(validate_headers(data.get("headers"))),
             body=_normal_body(data.get("body"), body_format),
             body_format=body_format,
             timeout_seconds=timeout_from(data),
@@ -189,7 +189,7 @@ class HttpCallback(Callback):
             "kind": self.kind,
             "url": self.url,
             "method": self.method,
-            "headers": self.headers,
+            "headers": secret_headers.seal(self.headers),
             "body": self.body,
             "body_format": self.body_format,
             "timeout_seconds": self.timeout_seconds,
@@ -252,7 +252,7 @@ def send_http(
     ``judge`` may then decide on the whole body. Shared by every kind that calls over HTTP.
     ``arguments``: method, url, headers, and data (bytes, or a dict of form fields).
     ``signed_for``: the attempt whose namespace signs the call (Standard Webhooks headers)."""
-    summary = {k: arguments[k] for k in ("method", "url", "headers")}
+    summary = {"method": arguments["method"], "url": arguments["url"], "headers": secret_headers.masked(arguments["headers"])}
     body, headers = arguments.get("data"), dict(arguments["headers"])
     if isinstance(body, dict):
         body = urlencode(body).encode()

@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 
 from django.conf import settings
 
+from tasks_app import secret_headers
 from tasks_app.callbacks.base import Callback, CallContext, Outcome, reject_unknown
 from tasks_app.callbacks.http import send_http, url_target
 from tasks_app.exceptions import InvalidCallback
@@ -139,7 +140,7 @@ class RegisteredCallback(Callback):
     def headers(self, service: Service, context: CallContext) -> dict[str, str]:
         """The service's own headers (a token, say), then what belongs to this request: those
         are not the service's to override."""
-        headers = {"Content-Type": "application/json", **service.headers}
+        headers = {"Content-Type": "application/json", **secret_headers.unseal(service.headers)}
         headers |= {"X-Job-Id": str(context.job_id), "X-Execution-Id": str(context.execution_id)}
         if self.request_id:
             headers["X-Request-Id"] = self.request_id

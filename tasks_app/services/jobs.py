@@ -8,7 +8,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
-from tasks_app import clock, schedules, scope
+from tasks_app import clock, schedules, scope, secret_headers
 from tasks_app import redis as platform_redis
 from tasks_app.callbacks import build_callback
 from tasks_app.exceptions import Conflict, InvalidInput
@@ -110,6 +110,9 @@ def _locked(job: Job) -> Job:
 def update_job(*, job: Job, **changes: Any) -> Job:
     """Change some of a job's fields; a new trigger starts its schedule afresh."""
     now = clock.now()
+    if "callback" in changes:  # header values sent back as "***" keep the stored ones
+        stored = Job.objects.filter(pk=job.pk).values_list("callback", flat=True).first()
+        changes["callback"] = secret_headers.keep_masked_callback(changes["callback"], stored)
     values = _clean(changes, now)
     scope.current().require_write(job.namespace)
     scope.current().require_write(values.get("namespace", job.namespace))

@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 from django.db import IntegrityError, transaction
 
-from tasks_app import scope
+from tasks_app import scope, secret_headers
 from tasks_app.callbacks.base import timeout_from
 from tasks_app.callbacks.http import METHODS, validate_headers, validate_url
 from tasks_app.exceptions import Conflict, InvalidCallback, InvalidInput, NotFound
@@ -57,7 +57,7 @@ SERVICE_CLEANERS: dict[str, Callable[[Any], Any]] = {
     "base_url": lambda v: _as_input(lambda: validate_url(v, field="base_url")),
     "consumer_path": lambda v: _path(v, field="consumer_path", required=False),
     "timeout_seconds": lambda v: _as_input(lambda: timeout_from({"timeout_seconds": v})),
-    "headers": lambda v: _as_input(lambda: validate_headers(v)),
+    "headers": lambda v: secret_headers.seal(_as_input(lambda: validate_headers(v))),
     "retry": _retry,
 }
 ROUTE_CLEANERS: dict[str, Callable[[Any], Any]] = {
@@ -119,6 +119,9 @@ def _update(instance: Row, changes: dict[str, Any], cleaners: dict[str, Callable
 
 
 def update_service(*, service: Service, **changes: Any) -> Service:
+    if "headers" in changes:  # a value sent back as "***" keeps the stored one
+        stored = Service.objects.filter(pk=service.pk).values_list("headers", flat=True).first()
+        changes["headers"] = secret_headers.keep_masked(changes["headers"], stored)
     return _update(service, changes, SERVICE_CLEANERS, identity="service_id", instead="register a new service instead")
 
 
