@@ -7,7 +7,9 @@ from typing import Any
 
 from django.conf import settings
 from rest_framework.authentication import TokenAuthentication
+from rest_framework.exceptions import AuthenticationFailed, Throttled
 
+from api_app.throttling import FailedTokenThrottle
 from tasks_app import keys, scope
 from tasks_app.models import ApiClient
 
@@ -17,7 +19,17 @@ def client_for_key(key: str) -> ApiClient | None:
 
 
 class ApiTokenAuthentication(TokenAuthentication):
-    """``Authorization: Token <key>``: an API client's key, else a user's DRF token (drf_create_token)."""
+    """``Authorization: Token <key>``: an API client's key, else a user's DRF token (drf_create_token).
+    An address sending too many wrong tokens gets 429 (FailedTokenThrottle) instead of 401."""
+
+    def authenticate(self, request: Any) -> tuple[Any, Any] | None:
+        try:
+            return super().authenticate(request)
+        except AuthenticationFailed:
+            wait = FailedTokenThrottle().seconds_locked_out(request)
+            if wait is not None:
+                raise Throttled(wait) from None
+            raise
 
     def authenticate_credentials(self, key: str) -> tuple[Any, Any]:
         client = client_for_key(key)

@@ -48,3 +48,26 @@ class TokenRateThrottle(SimpleRateThrottle):
         else:
             ident = f"address-{self.get_ident(request)}"
         return self.cache_format % {"scope": self.scope, "ident": ident}
+
+
+class FailedTokenThrottle(SimpleRateThrottle):
+    """Wrong tokens per client address (API_AUTH_FAILURE_RATE): past it, a wrong token is answered
+    429 instead of 401, so keys cannot be guessed at speed. Counted only on failures."""
+
+    cache = caches["throttle"]
+    scope = "failed-token"
+
+    def get_rate(self) -> str:
+        return settings.API_AUTH_FAILURE_RATE
+
+    def get_cache_key(self, request: Any, view: Any) -> str:
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+    def seconds_locked_out(self, request: Any) -> float | None:
+        """Count one failure of ``request``'s address; how long it must wait, or None."""
+        try:
+            allowed = self.allow_request(request, None)  # type: ignore[arg-type]  # no view: it runs during authentication
+        except Exception as error:  # noqa: BLE001  (fail open, as TokenRateThrottle does)
+            logger.warning("failed-token throttle not applied (cache unavailable): %s", error)
+            return None
+        return None if allowed else (self.wait() or 1.0)

@@ -185,6 +185,8 @@ REDIS_KEY_PREFIX = os.environ.get("REDIS_KEY_PREFIX", "jobs:")
 # --- Tenants and abuse limits (decisions 1001-1005) -----------------------------------------
 # Requests per token (an API client's own ``rate`` wins), counted in Redis across web processes.
 API_THROTTLE_RATE = os.environ.get("API_THROTTLE_RATE", "6000/min")
+# Wrong tokens allowed per client address; past it they are answered 429, not 401.
+API_AUTH_FAILURE_RATE = os.environ.get("API_AUTH_FAILURE_RATE", "60/min")
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     "throttle": {

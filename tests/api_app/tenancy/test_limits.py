@@ -47,6 +47,17 @@ def test_the_default_rate_applies_per_token(redis_client) -> None:
 
 
 @pytest.mark.django_db
+@override_settings(API_AUTH_FAILURE_RATE="5/min")
+def test_wrong_tokens_from_one_address_are_throttled(redis_client) -> None:
+    guesser = client_with("jpk_guess")
+    statuses = [guesser.get("/api/v1/jobs", REMOTE_ADDR="10.9.9.9").status_code for _ in range(7)]
+    assert statuses == [401] * 5 + [429] * 2
+    throttled = guesser.get("/xtimer/getTimers?app=a", REMOTE_ADDR="10.9.9.9")
+    assert throttled.status_code == 429 and int(throttled["Retry-After"]) >= 1 and throttled.json()["code"] != 0
+    assert client_with("jpk_guess").get("/api/v1/jobs", REMOTE_ADDR="10.8.8.8").status_code == 401
+
+
+@pytest.mark.django_db
 @override_settings(AXES_FAILURE_LIMIT=10)
 def test_admin_login_locks_a_username_at_an_address_after_ten_failures() -> None:
     get_user_model().objects.create_user(username="ops", password="right-password", is_staff=True)
