@@ -46,6 +46,10 @@ def _max_jobs(value: Any) -> int | None:
     return value
 
 
+# Each field's check, shared with the admin's form.
+FIELD_CHECKS = {"name": _name, "namespaces": _namespaces, "rate": _rate, "max_jobs": _max_jobs}
+
+
 def create_api_client(
     *, name: str, namespaces: list[str], read_only: bool = False, rate: str = "", max_jobs: int | None = None
 ) -> tuple[ApiClient, str]:
