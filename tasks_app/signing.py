@@ -31,12 +31,13 @@ def signature(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
     return "v1," + base64.b64encode(digest).decode()
 
 
-def secrets_of(namespace: str) -> list[str]:
-    """The namespace's valid secrets, from this process's cache when fresh enough."""
+def secrets_of(namespace: str, *, any_age: bool = False) -> list[str]:
+    """The namespace's valid secrets, from this process's cache when fresh enough (or, with
+    ``any_age``, whenever cached: a call uses what its claim read, never opening a connection)."""
     now = time.monotonic()
     with _lock:
         cached = _cache.get(namespace)
-    if cached is not None and now - cached[0] < settings.SIGNING_SECRET_CACHE_SECONDS:
+    if cached is not None and (any_age or now - cached[0] < settings.SIGNING_SECRET_CACHE_SECONDS):
         return cached[1]
     from tasks_app.services import signing as signing_service  # the services import the callbacks, which import this
 
@@ -57,5 +58,5 @@ def webhook_headers(*, namespace: str, message_id: str, body: bytes | None) -> d
     if not namespace:
         return {}
     timestamp = int(time.time())
-    signatures = [signature(secret, message_id, timestamp, body or b"") for secret in secrets_of(namespace)]
+    signatures = [signature(secret, message_id, timestamp, body or b"") for secret in secrets_of(namespace, any_age=True)]
     return {"webhook-id": message_id, "webhook-timestamp": str(timestamp), "webhook-signature": " ".join(signatures)}
