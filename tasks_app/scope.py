@@ -36,12 +36,13 @@ def pattern_regex(patterns: tuple[str, ...]) -> str:
 
 @dataclass(frozen=True)
 class Scope:
-    """``patterns`` None: every namespace (staff, superusers, the platform itself)."""
+    """``patterns`` None: every namespace (staff, superusers, the platform itself). ``holder``
+    names the caller in refusals ("the token 'billing-team'")."""
 
     patterns: tuple[str, ...] | None = None
     read_only: bool = False
     max_jobs: int | None = None
-    holder: str = ""
+    holder: str = "this caller"
 
     @property
     def unrestricted(self) -> bool:
@@ -57,17 +58,18 @@ class Scope:
     def require_write(self, namespace: str, *, field: str = "namespace") -> None:
         """Raise Forbidden unless this scope may change things in ``namespace``."""
         if self.read_only:
-            raise Forbidden(f"the token {self.holder!r} is read-only", field=field)
+            raise Forbidden(f"{self.holder} is read-only", field=field)
         if not self.sees(namespace):
-            raise Forbidden(f"the token {self.holder!r} does not hold namespace {namespace!r}", field=field)
+            raise Forbidden(f"{self.holder} does not hold namespace {namespace!r}", field=field)
 
     def require_room_for_job(self, jobs_held: int) -> None:
         if self.max_jobs is not None and jobs_held >= self.max_jobs:
-            raise QuotaExceeded(f"job quota reached: the token {self.holder!r} may hold at most {self.max_jobs} jobs", field="max_jobs")
+            raise QuotaExceeded(f"job quota reached: {self.holder} may hold at most {self.max_jobs} jobs", field="max_jobs")
 
 
 EVERYTHING = Scope()
-NOTHING = Scope(patterns=(), read_only=True, holder="no namespaces")
+# A non-staff user's DRF token: no namespaces (decision 1001).
+NOTHING = Scope(patterns=(), holder="a non-staff user's token (ask for an API token)")
 _current: ContextVar[Scope] = ContextVar("tasks_app_scope", default=EVERYTHING)
 
 

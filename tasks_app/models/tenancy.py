@@ -32,7 +32,7 @@ class ApiClient(models.Model):
 
     @property
     def scope(self) -> Scope:
-        return Scope(patterns=tuple(self.namespaces), read_only=self.read_only, max_jobs=self.max_jobs, holder=self.name)
+        return Scope(patterns=tuple(self.namespaces), read_only=self.read_only, max_jobs=self.max_jobs, holder=f"the token {self.name!r}")
 
 
 class SigningSecret(models.Model):

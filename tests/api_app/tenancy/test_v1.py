@@ -104,7 +104,11 @@ def test_a_plain_users_token_sees_nothing_staff_see_all(alice) -> None:
     user = get_user_model().objects.create_user(username="plain")
     plain = client_with(Token.objects.create(user=user).key)
     assert plain.get("/api/v1/jobs").json()["results"] == []
-    assert create(plain, "alice-misc", name="x").status_code == 403
+    refused = create(plain, "alice-misc", name="x")
+    assert (refused.status_code, refused.json()["detail"]) == (
+        403,
+        "namespace: a non-staff user's token (ask for an API token) does not hold namespace 'alice-misc'",
+    )
 
 
 def test_tokens_api_is_staff_only_and_shows_the_key_once(alice, staff) -> None:
