@@ -110,11 +110,11 @@ def _locked(job: Job) -> Job:
 def update_job(*, job: Job, **changes: Any) -> Job:
     """Change some of a job's fields; a new trigger starts its schedule afresh."""
     now = clock.now()
+    scope.current().require_write(job.namespace)  # before the callback's references are looked up in scope
     if "callback" in changes:  # header values sent back as "***" keep the stored ones
         stored = Job.objects.filter(pk=job.pk).values_list("callback", flat=True).first()
         changes["callback"] = secret_headers.keep_masked_callback(changes["callback"], stored)
     values = _clean(changes, now)
-    scope.current().require_write(job.namespace)
     scope.current().require_write(values.get("namespace", job.namespace))
     try:
         with transaction.atomic():

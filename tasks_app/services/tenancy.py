@@ -1,4 +1,4 @@
-"""Writing tenants: API clients (scoped tokens) and namespaces' signing secrets."""
+"""Writing API clients: namespace-scoped tokens, made (the key returned once) and revoked."""
 
 from __future__ import annotations
 
