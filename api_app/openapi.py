@@ -56,7 +56,13 @@ ERRORS: dict[str, dict[str, Any]] = {
         "properties": {"success": {"type": "boolean"}, "error": _NULLABLE_STRING, "resultValue": _NULLABLE_STRING},
     },
 }
-ERROR_STATUSES = {"400": "invalid input", "401": "no or a wrong token", "404": "not found"}
+ERROR_STATUSES = {
+    "400": "invalid input",
+    "401": "no or a wrong token",
+    "403": "the token does not hold the namespace, is read-only, or its job quota is reached",
+    "404": "not found",
+    "429": "over the token's request rate (Retry-After says when to come back)",
+}
 
 
 # Packages whose serializers' components are named with the dialect first (both crontab and

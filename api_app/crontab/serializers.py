@@ -133,7 +133,7 @@ class TaskSerializer(StrictSerializer):
 
     name = serializers.CharField(max_length=200)
     enable = serializers.ChoiceField(
-        choices=[ENABLED, DISABLED], required=False, error_messages={"invalid_choice": "must be 1 (on) or 2 (off)"}
+        choices=[(ENABLED, "on"), (DISABLED, "off")], required=False, error_messages={"invalid_choice": "must be 1 (on) or 2 (off)"}
     )
     module = serializers.CharField(max_length=200, required=False, allow_blank=True, allow_null=True)
     type = serializers.ChoiceField(choices=list(TYPE_NAMES), error_messages={"invalid_choice": f"must be one of {TYPES_HELP}"})
@@ -143,7 +143,7 @@ class TaskSerializer(StrictSerializer):
     resp_regexp = serializers.CharField(required=False, allow_blank=True, allow_null=True, trim_whitespace=False)
     body = BodyField(required=False, allow_null=True)
     body_type = serializers.ChoiceField(
-        choices=[JSON_BODY, FORM_BODY], required=False, error_messages={"invalid_choice": "must be 1 (JSON) or 2 (form)"}
+        choices=[(JSON_BODY, "JSON"), (FORM_BODY, "form")], required=False, error_messages={"invalid_choice": "must be 1 (JSON) or 2 (form)"}
     )
     redo_param = RedoParamField(required=False, allow_null=True)
 

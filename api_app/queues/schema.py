@@ -21,9 +21,11 @@ _SCALARS: dict[int, dict[str, Any]] = {
 ERRORS = {
     400: "bad request (State 400)",
     401: "no or a wrong token",
+    403: "the token does not hold the channel, or is read-only (State 403)",
     404: "no such task (State 404)",
     405: "a method other than POST",
     415: "a body that is not JSON",
+    429: "over the token's request rate (Retry-After)",
 }
 
 

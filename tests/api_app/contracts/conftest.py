@@ -55,5 +55,5 @@ class Client:
 
 @pytest.fixture
 def client(live_server: Any, transactional_db: None) -> Iterator[Client]:
-    user = get_user_model().objects.create_user(username="contract-client", password="pw-for-tests")
+    user = get_user_model().objects.create_user(username="contract-client", password="pw-for-tests", is_staff=True)
     yield Client(live_server.url, Token.objects.create(user=user).key)
