@@ -143,7 +143,9 @@ class TaskSerializer(StrictSerializer):
     resp_regexp = serializers.CharField(required=False, allow_blank=True, allow_null=True, trim_whitespace=False)
     body = BodyField(required=False, allow_null=True)
     body_type = serializers.ChoiceField(
-        choices=[(JSON_BODY, "JSON"), (FORM_BODY, "form")], required=False, error_messages={"invalid_choice": "must be 1 (JSON) or 2 (form)"}
+        choices=[(JSON_BODY, "JSON"), (FORM_BODY, "form")],
+        required=False,
+        error_messages={"invalid_choice": "must be 1 (JSON) or 2 (form)"},
     )
     redo_param = RedoParamField(required=False, allow_null=True)
 
