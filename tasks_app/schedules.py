@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import json
 import re
+from typing import TypeVar
 
+from django.db.models import Model
 from django_celery_beat.models import ClockedSchedule, CrontabSchedule, IntervalSchedule, PeriodicTask
 
 from tasks_app.cron import quartz_day_of_week_to_unix
@@ -16,6 +18,16 @@ from tasks_app.triggers import At, Cron, Interval, Now, Trigger, stored_trigger
 FIRE_JOB_TASK = "tasks_app.tasks.fire_job"
 # A cron field beat's crontab can hold as it is; Quartz's ?, L, W and # cannot.
 _PLAIN_CRON_FIELD = re.compile(r"[0-9*,/\-]+|[A-Za-z]{3}(?:[-,][A-Za-z]{3})*")
+ScheduleRow = TypeVar("ScheduleRow", bound=Model)
+
+
+def _shared_schedule(model: type[ScheduleRow], **fields: object) -> ScheduleRow:
+    """A schedule row with these values, reused when one exists. Beat's schedule tables have no
+    unique key, so ``get_or_create`` races: two requests creating jobs due the same second both
+    insert, and every later ``get`` raises MultipleObjectsReturned. Here a race costs at most a
+    duplicate row (harmless: the job's own trigger is what fires), never an error."""
+    existing = model._default_manager.filter(**fields).order_by("pk").first()
+    return existing or model._default_manager.create(**fields)
 
 
 def periodic_task_name(job: Job) -> str:
@@ -34,7 +46,8 @@ def _crontab_for(trigger: Cron) -> CrontabSchedule:
     if trigger.cron.syntax == "quartz":
         fields[4] = quartz_day_of_week_to_unix(fields[4])
     minute, hour, day_of_month, month_of_year, day_of_week = (_crontab_field(f) for f in fields)
-    schedule, _ = CrontabSchedule.objects.get_or_create(
+    return _shared_schedule(
+        CrontabSchedule,
         minute=minute,
         hour=hour,
         day_of_month=day_of_month,
@@ -42,7 +55,6 @@ def _crontab_for(trigger: Cron) -> CrontabSchedule:
         day_of_week=day_of_week,
         timezone=trigger.time_zone,
     )
-    return schedule
 
 
 def _schedule_fields(trigger: Trigger, job: Job) -> dict[str, object]:
@@ -50,14 +62,14 @@ def _schedule_fields(trigger: Trigger, job: Job) -> dict[str, object]:
     if isinstance(trigger, Interval):
         period = IntervalSchedule.SECONDS if trigger.every_seconds >= 1 else IntervalSchedule.MICROSECONDS
         every = int(trigger.every_seconds) if period == IntervalSchedule.SECONDS else int(trigger.every_seconds * 1e6)
-        fields["interval"], _ = IntervalSchedule.objects.get_or_create(every=every, period=period)
+        fields["interval"] = _shared_schedule(IntervalSchedule, every=every, period=period)
         fields["start_time"], fields["expires"] = trigger.start_at, trigger.end_at
     elif isinstance(trigger, Cron):
         fields["crontab"] = _crontab_for(trigger)
         fields["start_time"], fields["expires"] = trigger.start_at, trigger.end_at
     else:
         moment = trigger.at if isinstance(trigger, At) else trigger.upcoming(job.created_at) if isinstance(trigger, Now) else None
-        fields["clocked"], _ = ClockedSchedule.objects.get_or_create(clocked_time=moment or job.created_at)
+        fields["clocked"] = _shared_schedule(ClockedSchedule, clocked_time=moment or job.created_at)
         fields["one_off"] = True
     return fields
 

@@ -1,0 +1,76 @@
+"""Many clients creating one-shot jobs due in the same second at once, through v1 and the crontab
+dialect, each thread on its own database connection (as gunicorn's threads are): every request
+gets a correct answer, never an internal error. Beat's schedule tables have no unique key, so
+this is where a get_or_create on them raced."""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django_celery_beat.models import ClockedSchedule, PeriodicTask
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from tasks_app.models import Job
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+CLIENTS = 8
+# PostgreSQL runs the creates side by side; SQLite serialises every write, so fewer make the point.
+CREATES = 250 if connection.vendor == "postgresql" else 25
+# Every tenth create of each client uses a name all clients use: one wins, the others conflict.
+SHARED_EVERY = 10
+URL = "http://127.0.0.1:9/unused"
+
+
+def _name(client: int, index: int) -> str:
+    return f"shared-{index}" if index % SHARED_EVERY == 0 else f"c{client}-{index}"
+
+
+def _v1(api: APIClient, name: str, due: int) -> str:
+    moment = datetime.fromtimestamp(due, UTC).isoformat()
+    body = {"namespace": "race", "name": name, "trigger": {"kind": "at", "at": moment}, "callback": {"kind": "http", "url": URL}}
+    response = api.post("/api/v1/jobs", body, format="json")
+    return {201: "created", 409: "conflict"}.get(response.status_code, f"{response.status_code} {response.content!r}")
+
+
+def _crontab(api: APIClient, name: str, due: int) -> str:
+    task = {"name": name, "module": "race", "type": 1, "start_time": due, "url": URL, "method": "post"}
+    response = api.post("/crontab/add_task", {"task_list": [task]}, format="json")
+    if response.status_code != 200:
+        return f"{response.status_code} {response.content!r}"
+    err = response.json()["data"]["task_result"][0]["err"]
+    return "created" if err == "" else "conflict" if "already" in err else err
+
+
+def _client_run(client: int, token: str, due: int) -> list[tuple[str, str]]:
+    """(dialect/name, outcome) of each create; even clients speak v1, odd ones crontab."""
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    create = _v1 if client % 2 == 0 else _crontab
+    try:
+        return [(f"{create.__name__}/{_name(client, i)}", create(api, _name(client, i), due)) for i in range(CREATES)]
+    finally:
+        connection.close()  # this thread's own connection
+
+
+def test_concurrent_creates_due_the_same_second_all_get_correct_answers() -> None:
+    user = get_user_model().objects.create_user(username="racer", password="pw-for-tests")
+    token = Token.objects.create(user=user).key
+    due = int(time.time()) + 3600
+    with ThreadPoolExecutor(CLIENTS) as pool:
+        answers = [answer for run in pool.map(lambda c: _client_run(c, token, due), range(CLIENTS)) for answer in run]
+    unexpected = [answer for answer in answers if answer[1] not in ("created", "conflict")]
+    assert unexpected == []
+    assert all(outcome == "created" for name, outcome in answers if "/shared-" not in name)
+    shared = {name for name, _ in answers if "/shared-" in name}
+    winners = [name for name, outcome in answers if outcome == "created" and name in shared]
+    assert sorted(winners) == sorted(shared)  # each shared name created exactly once
+    created = sum(outcome == "created" for _, outcome in answers)
+    assert Job.objects.count() == created == PeriodicTask.objects.filter(job__isnull=False).count()
+    assert ClockedSchedule.objects.filter(clocked_time=datetime.fromtimestamp(due, UTC)).exists()
