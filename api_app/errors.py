@@ -18,8 +18,12 @@ from rest_framework import exceptions as drf
 from rest_framework.response import Response
 
 from tasks_app.exceptions import Conflict, Forbidden, InvalidInput, JobError, NotFound
+from tasks_app.outages import DATABASE_ERRORS, REDIS_ERRORS
 
 logger = logging.getLogger(__name__)
+# What a client is told to wait before trying again while a part is down.
+RETRY_AFTER_SECONDS = 5
+UNAVAILABLE = "unavailable"
 
 
 @dataclass(frozen=True)
@@ -51,6 +55,10 @@ def describe(exc: Exception) -> ErrorInfo:
         return ErrorInfo(400, InvalidInput.code, f"{field}: {message}" if field else message, field)
     if isinstance(exc, drf.APIException):
         return ErrorInfo(exc.status_code, str(exc.default_code), str(exc.detail))
+    if isinstance(exc, DATABASE_ERRORS + REDIS_ERRORS):  # an outage: the client may try again
+        part = "the database" if isinstance(exc, DATABASE_ERRORS) else "Redis"
+        logger.warning("answered 503: %s is unavailable (%s: %s)", part, type(exc).__name__, exc)
+        return ErrorInfo(503, UNAVAILABLE, f"{part} is unavailable; try again in {RETRY_AFTER_SECONDS} s")
     logger.exception("unexpected error", exc_info=exc)
     return ErrorInfo(500, "internal", "internal error")
 
@@ -68,6 +76,8 @@ def handler_rendering(render: Renderer) -> Callable[[Exception, dict[str, Any]],
         wait = getattr(exc, "wait", None) if isinstance(exc, drf.Throttled) else None
         if wait is not None:
             response["Retry-After"] = str(max(1, math.ceil(wait)))
+        if response.status_code == 503:
+            response["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return response
 
     return handle

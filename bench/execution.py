@@ -130,16 +130,19 @@ class Bench:
         return process
 
     def beat(self) -> Process:
+        from tasks_app import heartbeats
         from tasks_app import redis as platform_redis
 
-        platform_redis.client().delete(platform_redis.key("heartbeat:beat"))
+        client = platform_redis.client()
+        for key in client.scan_iter(platform_redis.key("heartbeats:beat:*")):
+            client.delete(key)  # a previous beat's: this one must be seen ticking
         arguments = [
             sys.executable, "-m", "celery", "-A", "scheduler_project", "beat", "-S", "tasks_app.scheduler:JobScheduler",
             "-s", str(self.work_dir / "beat-schedule"), "-l", "warning",
         ]  # fmt: skip
         process = Process("beat", arguments, self.work_dir)
         self.started.append(process)
-        wait_for(lambda: platform_redis.last_heartbeat("beat"), timeout=60, message="beat to tick")
+        wait_for(lambda: heartbeats.alive("beat"), timeout=60, message="beat to tick")
         return process
 
     def profile(self, processes: list[Process]) -> None:

@@ -206,7 +206,7 @@ def wait_until(condition: Any, timeout: float, every: float = 0.1) -> bool:
 def run_ours(size: int, duration: int, *, beats: int, kill_one: bool, pool: str, log_dir: Path) -> Result:
     from django.db import connections
 
-    from tasks_app import clock, services
+    from tasks_app import clock, heartbeats, services
     from tasks_app import redis as platform_redis
     from tasks_app.models import Execution
 
@@ -225,7 +225,7 @@ def run_ours(size: int, duration: int, *, beats: int, kill_one: bool, pool: str,
     analyze()
     processes = workers("worker", pool, log_dir)
     try:
-        wait_until(lambda: platform_redis.last_heartbeat("worker"), 60)
+        wait_until(lambda: heartbeats.alive("worker"), 60)
         probe = services.create_job(namespace="bench", name="probe", trigger={"kind": "now"}, callback={"url": receiver.url})
         schedulers = [
             Process(

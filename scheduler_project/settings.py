@@ -116,6 +116,10 @@ def database_from_url(url: str) -> dict[str, Any]:
         # SELECT ... FOR UPDATE, and no "database is locked" on a read-to-write upgrade.
         config["OPTIONS"] = {"timeout": 30, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"}
         config["CONN_MAX_AGE"] = None
+    elif config["ENGINE"].endswith("postgresql"):
+        # A server that does not answer (down, unreachable) fails a connect in seconds, not
+        # after the OS's minutes-long TCP timeout: the outage is then waited out in our retries.
+        config.setdefault("OPTIONS", {}).setdefault("connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT_SECONDS", 5))
     config["TEST"] = {"NAME": os.environ.get("TEST_DATABASE_NAME") or None}
     return config
 
@@ -221,6 +225,9 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = env_int("CELERY_WORKER_PREFETCH_MULTIPLIER", 1)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A worker reconnects to the broker forever, at most 2 s apart (tasks_app/worker_health.py).
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+CELERY_WORKER_CONSUMER = "tasks_app.worker_health:Consumer"
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_QUEUE", "jobs")
 CELERY_TASK_DEFAULT_PRIORITY = 5
 CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -280,8 +287,8 @@ SCHEDULER_SEND_AHEAD_SECONDS = float(os.environ.get("SCHEDULER_SEND_AHEAD_SECOND
 EXECUTION_MESSAGE_SIZE = env_int("EXECUTION_MESSAGE_SIZE", 32)
 # Threads of each worker process that run the attempts of such a message side by side.
 WORKER_CALLBACK_THREADS = env_int("WORKER_CALLBACK_THREADS", 32)
-# Heartbeats older than this mark a worker or beat as down in /healthz.
-HEARTBEAT_TTL_SECONDS = env_int("HEARTBEAT_TTL_SECONDS", 30)
+# Each worker process and beat writes a heartbeat every 5 s; older than this, /healthz counts it dead.
+HEARTBEAT_TTL_SECONDS = env_int("HEARTBEAT_TTL_SECONDS", 15)
 # A queued message not taken by any worker for this long is sent again (the broker lost it).
 EXECUTION_REDISPATCH_AFTER_SECONDS = env_int("EXECUTION_REDISPATCH_AFTER_SECONDS", 300)
 # Politeness (tasks_app/host_limits.py): at most this many calls at once to one target host:port,

@@ -7,8 +7,10 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from api_app.envelopes import unrouted_patterns
 from api_app.health import healthz
 from api_app.routing import endpoint
+from tasks_app.admin.servers import servers_view
 
 urlpatterns = [
+    path("admin/servers/", admin.site.admin_view(servers_view), name="admin-servers"),
     path("admin/", admin.site.urls),
     endpoint("healthz", healthz, name="healthz"),
     endpoint("api/schema", SpectacularAPIView.as_view(), name="schema"),

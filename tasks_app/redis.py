@@ -1,10 +1,9 @@
-"""The platform's own use of Redis: waking the scheduler early, and heartbeats for /healthz.
+"""The platform's own use of Redis: waking the scheduler early (heartbeats: tasks_app.heartbeats).
 Failures here are logged, never raised into a request: the scheduler polls anyway."""
 
 from __future__ import annotations
 
 import logging
-import time
 from functools import lru_cache
 from typing import Any
 
@@ -41,15 +40,3 @@ def is_claim_wakeup(message: dict[str, Any]) -> bool:
     """Whether a message on the wake channel is a claimer's (see wake_scheduler)."""
     data = message.get("data")
     return isinstance(data, bytes | str) and (data.decode() if isinstance(data, bytes) else data).startswith(CLAIMED_PREFIX)
-
-
-def beat_heartbeat(name: str) -> None:
-    try:
-        client().set(key(f"heartbeat:{name}"), repr(time.time()), ex=settings.HEARTBEAT_TTL_SECONDS)
-    except redis.RedisError as error:
-        logger.warning("could not record the %s heartbeat: %s", name, error)
-
-
-def last_heartbeat(name: str) -> float | None:
-    value = client().get(key(f"heartbeat:{name}"))
-    return float(value) if value else None

@@ -26,19 +26,21 @@ from typing import Any
 
 import redis
 from django.conf import settings
-from django.db import DatabaseError, InterfaceError, close_old_connections
+from django.db import DatabaseError, close_old_connections
 from django.db.models import QuerySet
 from django_celery_beat.models import PeriodicTask
 from django_celery_beat.schedulers import DatabaseScheduler
 
-from tasks_app import clock, services
+from tasks_app import clock, heartbeats, outages, services
 from tasks_app import redis as platform_redis
+from tasks_app.broker_marker import BrokerMarker
 from tasks_app.schedules import FIRE_JOB_TASK
 from tasks_app.tasks import send_executions
 
 logger = logging.getLogger(__name__)
 RECOVERY_EVERY_SECONDS = 5.0
-HEARTBEAT_EVERY_SECONDS = 5.0
+# How often beat looks whether Redis lost what was sent to it (one GET).
+BROKER_CHECK_EVERY_SECONDS = 0.5
 # Send rounds in one tick before the stock entries get a look in.
 MAX_ROUNDS_PER_TICK = 20
 # After a database error, the claimer tries again this much later.
@@ -61,6 +63,10 @@ class ClaimAhead(threading.Thread):
         while not self.stopped.is_set():
             try:
                 wait = self._claim_due()
+                outages.DATABASE.recovered()
+            except outages.DATABASE_ERRORS as error:  # an outage: logged once, waited out
+                wait = outages.DATABASE.failed(error)
+                outages.drop_broken_connections()
             except Exception:  # the thread must outlive any one failure: beat fires nothing without it
                 logger.exception("claiming occurrences failed; retrying")
                 close_old_connections()
@@ -94,6 +100,7 @@ class JobScheduler(DatabaseScheduler):
     _pubsub: Any = None
     _last_recovery = 0.0
     _last_heartbeat = 0.0
+    _last_broker_check = 0.0
     _next_stock_tick = 0.0
     _stock_due = 0.0
     _last_dispatch = datetime.min.replace(tzinfo=UTC)
@@ -101,6 +108,13 @@ class JobScheduler(DatabaseScheduler):
     # When beat's thread means to wake next (None: awake); the claimer wakes it sooner when it
     # has written attempts due before then.
     _sleeping_until: datetime | None = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # Stock beat reads its rows here: a database that does not answer yet is waited for.
+        outages.wait_for_database()
+        self._process = heartbeats.Process("beat")
+        self._broker = BrokerMarker()
+        super().__init__(*args, **kwargs)
 
     def enabled_models_qs(self) -> QuerySet[PeriodicTask]:
         """Stock beat's rows, less those that mirror a job (jobs fire from their own index).
@@ -119,22 +133,35 @@ class JobScheduler(DatabaseScheduler):
         return max(0.0, max(self._stock_due, self._next_stock_tick) - now)
 
     def tick(self, *args: Any, **kwargs: Any) -> float:
-        self._ensure_claimer()
-        stock_interval = self._stock_tick()
+        """One round; an outage of the database or Redis is waited out here (capped backoff),
+        never raised: beat's loop would exit."""
         try:
-            self._send_due()
-            self._housekeeping()
-            # From here until it wakes, beat's thread counts as asleep: a batch the claimer writes
-            # while the next wake is planned publishes a wake-up, which ends the sleep at once.
-            self._sleeping_until = datetime.max.replace(tzinfo=UTC)
-            wake_at = self._next_wake()
-        except (DatabaseError, InterfaceError):
+            wait = self._round()
+            outages.DATABASE.recovered()
+            outages.REDIS.recovered()
+        except outages.DATABASE_ERRORS as error:
+            wait = outages.DATABASE.failed(error)
+            outages.drop_broken_connections()
+        except outages.REDIS_ERRORS as error:
+            wait = outages.REDIS.failed(error)
+        except DatabaseError:  # a query's own failure, not an outage: logged each time
             logger.exception("database error while sending jobs; retrying")
             close_old_connections()
-            wake_at = None
-        self._wait(min(stock_interval, self._seconds_until(wake_at)))
+            wait = CLAIM_RETRY_SECONDS
+        self._wait(wait)
         # Waiting happened above; a positive interval keeps beat's own sync check in its loop.
         return 0.001
+
+    def _round(self) -> float:
+        """Send what is due, keep house; returns how long to sleep."""
+        self._ensure_claimer()
+        stock_interval = self._stock_tick()
+        self._send_due()
+        self._housekeeping()
+        # From here until it wakes, beat's thread counts as asleep: a batch the claimer writes
+        # while the next wake is planned publishes a wake-up, which ends the sleep at once.
+        self._sleeping_until = datetime.max.replace(tzinfo=UTC)
+        return min(stock_interval, self._seconds_until(self._next_wake()))
 
     def _ensure_claimer(self) -> None:
         """Started on the first tick (and again should it ever have stopped), once beat listens
@@ -186,9 +213,20 @@ class JobScheduler(DatabaseScheduler):
         if now - self._last_recovery >= RECOVERY_EVERY_SECONDS:
             self._last_recovery = now
             services.recover_lost_executions()  # logs what it recovered
-        if now - self._last_heartbeat >= HEARTBEAT_EVERY_SECONDS:
+        if now - self._last_heartbeat >= heartbeats.EVERY_SECONDS:
             self._last_heartbeat = now
-            platform_redis.beat_heartbeat("beat")
+            heartbeats.beat(self._process)
+        if now - self._last_broker_check >= BROKER_CHECK_EVERY_SECONDS:
+            self._last_broker_check = now
+            self._resend_if_broker_lost()
+
+    def _resend_if_broker_lost(self) -> None:
+        """Redis came back without its data: what was sent to it and not taken is sent again now,
+        not after EXECUTION_REDISPATCH_AFTER_SECONDS (a worker's claim lets only one copy run)."""
+        if self._broker.lost_since_last_look():
+            resent = services.resend_unclaimed(sent_before=clock.now())
+            if resent:
+                logger.warning("Redis lost its messages: %d attempt(s) sent and not taken sent again", resent)
 
     @staticmethod
     def _seconds_until(moment: Any) -> float:

@@ -5,15 +5,14 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from celery import Task, bootsteps, shared_task
+from celery import Task, shared_task
 
 from scheduler_project.celery import app
-from tasks_app import redis as platform_redis
 from tasks_app import services
 from tasks_app.models import Execution, Job
 from tasks_app.services.task_results import EXECUTE_TASK, TaskRecord
+from tasks_app.worker_health import WorkerHeartbeat
 
-HEARTBEAT_EVERY_SECONDS = 5.0
 # Celery on Redis serves priority 0 first; a job's priority 9 is the most urgent.
 TOP_PRIORITY = 9
 
@@ -54,20 +53,7 @@ def send_executions(executions: list[Execution], producer: Any = None) -> None:
         execute_many.apply_async(args=[[execution.pk for execution in executions]], **options)
 
 
-class WorkerHeartbeat(bootsteps.StartStopStep):
-    """Records in Redis that a worker is alive, for /healthz."""
-
-    requires = {"celery.worker.components:Timer"}
-
-    def start(self, worker: Any) -> None:
-        platform_redis.beat_heartbeat("worker")
-        self.timer = worker.timer.call_repeatedly(HEARTBEAT_EVERY_SECONDS, platform_redis.beat_heartbeat, ("worker",))
-
-    def stop(self, worker: Any) -> None:
-        if getattr(self, "timer", None):
-            self.timer.cancel()
-
-
+# Heartbeats, broken connections and broker reconnection: see tasks_app.worker_health.
 app.steps["worker"].add(WorkerHeartbeat)
 
 

@@ -20,13 +20,18 @@ from api_app.grpc.generated import standard_pb2 as pb
 from tasks_app import services
 from tasks_app.exceptions import InvalidInput
 from tasks_app.models import QueueTask
+from tasks_app.outages import DATABASE_ERRORS, REDIS_ERRORS
 
 OK = 200
+OUTAGE_ERRORS = DATABASE_ERRORS + REDIS_ERRORS
 Response = TypeVar("Response", bound=Message)
 
 
 def state_for(status: int) -> int:
-    """The Queues ``State`` of an error's HTTP-like status: a refused change (409) is a bad request."""
+    """The Queues ``State`` of an error's HTTP-like status: a refused change (409) is a bad request;
+    a part that is down (503) stays 503, so a REST client knows to try again."""
+    if status == 503:
+        return 503
     if status >= 500:
         return 500
     return 400 if status == 409 else status
@@ -38,6 +43,8 @@ def answering(response: Response) -> Iterator[Response]:
     response.State, response.Message = OK, "OK"  # type: ignore[attr-defined]
     try:
         yield response
+    except OUTAGE_ERRORS:
+        raise  # not an answer: the call fails UNAVAILABLE (servicer.unavailable_during_outages)
     except Exception as error:  # every error is answered; describe() logs the unexpected ones
         info = describe(error)
         response.Clear()

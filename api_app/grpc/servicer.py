@@ -29,6 +29,7 @@ from api_app.grpc.generated import standard_pb2 as pb
 from tasks_app import services
 from tasks_app.exceptions import Forbidden, JobError
 from tasks_app.models import QueueTask
+from tasks_app.outages import drop_broken_connections
 from tasks_app.services.queues import Lease
 
 logger = logging.getLogger(__name__)
@@ -82,9 +83,20 @@ def answer(method: handlers.Method, request: Message | Malformed) -> Message:
     return method.handler(request)
 
 
+@contextmanager
+def unavailable_during_outages(context: grpc.ServicerContext) -> Iterator[None]:
+    """The database or Redis is down: the call fails UNAVAILABLE (clients retry those), and
+    this thread's broken connection is replaced before its next call."""
+    try:
+        yield
+    except handlers.OUTAGE_ERRORS as error:
+        drop_broken_connections()
+        context.abort(grpc.StatusCode.UNAVAILABLE, f"unavailable: {type(error).__name__}: {error}")
+
+
 def unary(method: handlers.Method) -> Callable[[Any, grpc.ServicerContext], Message]:
     def behavior(request: Message | Malformed, context: grpc.ServicerContext) -> Message:
-        with database():
+        with unavailable_during_outages(context), database():
             return answer(method, request)
 
     return behavior
@@ -92,7 +104,7 @@ def unary(method: handlers.Method) -> Callable[[Any, grpc.ServicerContext], Mess
 
 def report_results(requests: Iterable[Any], context: grpc.ServicerContext) -> Iterator[Message]:
     try:
-        with database():
+        with unavailable_during_outages(context), database():
             for request in requests:
                 recover_connection()
                 response = answer(handlers.REPORT, request)
@@ -190,6 +202,9 @@ def _next_task(request: Any, context: grpc.ServicerContext, session: ReceiveSess
         context.abort(grpc.StatusCode.PERMISSION_DENIED, str(error))
     except JobError as error:
         context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(error))
+    except handlers.OUTAGE_ERRORS as error:
+        drop_broken_connections()
+        context.abort(grpc.StatusCode.UNAVAILABLE, f"unavailable: {type(error).__name__}: {error}")
     except Exception:
         logger.exception("receiving from channel %r failed", request.Channel)
         context.abort(grpc.StatusCode.INTERNAL, "internal error")

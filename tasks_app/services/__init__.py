@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tasks_app.services import hangfire, registry  # the hangfire dialect and the service registry
+from tasks_app.services.broker_loss import resend_unclaimed
 from tasks_app.services.crontab import create_crontab_task, crontab_task_log, find_crontab_task, update_crontab_task
 from tasks_app.services.dispatch import add_dispatch_task, find_dispatch_task
 from tasks_app.services.executions import complete_pending, record_outcome, retry_execution, run_execution, run_executions
@@ -55,6 +56,7 @@ __all__ = [
     "registry",
     "repair_ready_queues",
     "report_queue_task",
+    "resend_unclaimed",
     "resume_job",
     "retry_execution",
     "return_queue_tasks",

@@ -35,6 +35,7 @@ from tasks_app import redis as platform_redis
 from tasks_app.callbacks import Callback, CallContext, Outcome
 from tasks_app.exceptions import InvalidInput, NotFound
 from tasks_app.models import Execution, ExecutionReason, ExecutionStatus, Job
+from tasks_app.outages import retry_database
 from tasks_app.retry import RetryPolicy
 from tasks_app.services import rows
 from tasks_app.services.claims import (
@@ -55,6 +56,9 @@ from tasks_app.services.task_results import TaskRecord, store_task_results, task
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
+# How long an attempt's writes wait for a database that is down before the task fails (its
+# attempt is then recovered from the database as any lost one is).
+DATABASE_WAIT_SECONDS = 600.0
 # What an attempt's outcome writes on its Execution (the task id too: the claim leaves it out).
 OUTCOME_FIELDS = [
     "status", "finished_at", "awaiting_report", "request", "response_status", "response_headers", "response_body", "error", "task_id",
@@ -120,7 +124,7 @@ def run_execution(
     database writes happen on ``writer`` when given (the process's database thread), else on
     the calling thread."""
     task = task or TaskRecord(task_id)
-    claimed = _claim(ClaimRequest(execution_id, task.task_id), on=writer)
+    claimed = _waiting(lambda: _claim(ClaimRequest(execution_id, task.task_id), on=writer))
     time.sleep(_seconds_until_start(claimed))
     return _attempt(execution_id, claimed, task, writer)
 
@@ -135,7 +139,7 @@ def run_executions(*, execution_ids: list[int], tasks: list[TaskRecord]) -> list
     timer = _process_pool("timer", lambda: StartTimer(_process_pool("callback", _callback_threads)))
     writer = _process_pool("database", _DatabaseThread)
     requests = [ClaimRequest(pk, task.task_id) for pk, task in zip(execution_ids, tasks, strict=True)]
-    claims = writer.submit(claim_many, requests).result()
+    claims = _waiting(lambda: writer.submit(claim_many, requests).result())
     futures = [
         timer.submit_in(_seconds_until_start(claimed), _attempt, pk, claimed, task, writer)
         for pk, claimed, task in zip(execution_ids, claims, tasks, strict=True)
@@ -169,12 +173,20 @@ def _call_and_record(execution: Execution, callback: Callback, task: TaskRecord,
         outcome = _call(execution, callback)
     finally:
         slot.release()
-    _record(_Record(execution, outcome, task), on=writer)
+    # Once called, the outcome is recorded however long the database takes to come back:
+    # giving up would have the call made again once the attempt counts as lost.
+    _waiting(lambda: _record(_Record(execution, outcome, task), on=writer))
     return _summary(execution, outcome)
 
 
 def _write_on(writer: Executor | None, write: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    return write(*args, **kwargs) if writer is None else writer.submit(write, *args, **kwargs).result()
+    return _waiting(lambda: write(*args, **kwargs) if writer is None else writer.submit(write, *args, **kwargs).result())
+
+
+def _waiting(write: Callable[[], T]) -> T:
+    """``write()``, waiting out a database outage (a broken connection is replaced on the way)
+    rather than failing the attempt: its message stays unacknowledged meanwhile."""
+    return retry_database(write, for_seconds=DATABASE_WAIT_SECONDS)
 
 
 def _callback_threads() -> ThreadPoolExecutor:

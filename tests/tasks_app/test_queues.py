@@ -10,8 +10,7 @@ import redis
 from django.test import Client
 from django.utils import timezone
 
-from tasks_app import ready_queue, services
-from tasks_app import redis as platform_redis
+from tasks_app import heartbeats, ready_queue, services
 from tasks_app.models import QueueTask
 from tests.conftest import Processes, wait_for
 
@@ -79,9 +78,7 @@ def test_the_admin_shows_a_task_with_its_history_and_cancels_through_the_service
 def test_beat_and_worker_notice_an_expired_lease_within_seconds(processes: Processes, settings: object) -> None:
     processes.worker()
     processes.beat()
-    wait_for(
-        lambda: platform_redis.last_heartbeat("worker") and platform_redis.last_heartbeat("beat"), timeout=30, message="worker and beat"
-    )
+    wait_for(lambda: heartbeats.alive("worker") and heartbeats.alive("beat"), timeout=30, message="worker and beat")
     settings.QUEUE_LEASE_SECONDS = 1  # type: ignore[attr-defined]
     task = make(channel="slow")
     assert services.receive_queue_task(channel="slow", wait_seconds=0) is not None

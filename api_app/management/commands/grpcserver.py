@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from api_app.grpc.server import QueuesServer
 from tasks_app import services
+from tasks_app.outages import until_available
 
 
 class Command(BaseCommand):
@@ -33,7 +34,7 @@ class Command(BaseCommand):
         except RuntimeError as error:
             raise CommandError(f"cannot listen on {server.address}: {error}") from None
         # Redis may have lost the ready queues while no server ran: rebuild them from the rows.
-        repaired = services.repair_ready_queues()
+        repaired = until_available(services.repair_ready_queues)
         self.stdout.write(f"serving standard.Queues on {options['bind']}:{port} (rebuilt {repaired} ready queue(s))")
         self.stdout.flush()
         while not stopping.wait(timeout=1.0):
