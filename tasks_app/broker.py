@@ -5,16 +5,37 @@ acknowledgement; redis-py's client fills a table of response callbacks when buil
 more than the Redis command it then sends. A client is only a handle on the channel's connection
 pool (and safe to share between threads), so each channel keeps one. Selected by
 ``CELERY_BROKER_TRANSPORT`` for ``redis://`` brokers (see settings).
+
+And one crash less: when the broker connection drops, Celery collects it (the transport forgets
+its connection details) and then closes its channel, whose QoS tries to put the messages still
+unacknowledged back in Redis; building a client from the forgotten details raised
+``AttributeError: 'NoneType' object has no attribute 'hostname'`` and the worker exited. Those
+messages belong to tasks this worker is still running (they finish and record their outcome) or
+were lost with Redis, and the database sends again whatever no worker claimed, so they are left
+there (decision 0802).
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from kombu.transport import redis as kombu_redis
 
+logger = logging.getLogger(__name__)
+
+
+class QoS(kombu_redis.QoS):
+    def restore_unacked(self, client: Any = None) -> Any:
+        if client is None and self.channel.connection.client is None:  # the connection was collected
+            logger.info("broker connection gone: %d unacknowledged message(s) left to the database's recovery", len(self._delivered))
+            self._delivered.clear()
+            return None
+        return super().restore_unacked(client)
+
 
 class Channel(kombu_redis.Channel):
+    QoS = QoS
     _shared_client: Any = None
 
     def _create_client(self, asynchronous: bool = False) -> Any:

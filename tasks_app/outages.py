@@ -127,3 +127,16 @@ def _retry(call: Callable[[], T], *, for_seconds: float, redis_too: bool) -> T:
             if redis_too:
                 REDIS.recovered()
             return result
+
+
+def skipped_during_outage(call: Callable[[], T]) -> T | None:
+    """``call()``, or None when the database is down (logged once per outage, not per call):
+    for periodic housekeeping, whose next run does the same work."""
+    try:
+        result = call()
+    except DATABASE_ERRORS as error:
+        DATABASE.failed(error)
+        drop_broken_connections()
+        return None
+    DATABASE.recovered()
+    return result

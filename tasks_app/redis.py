@@ -10,6 +10,8 @@ from typing import Any
 import redis
 from django.conf import settings
 
+from tasks_app import outages
+
 logger = logging.getLogger(__name__)
 
 
@@ -32,8 +34,10 @@ def wake_scheduler(due_at: float, *, claimed: bool = False) -> None:
     a beat's claimer wrote it (no job changed)."""
     try:
         client().publish(key(WAKE_CHANNEL), f"{CLAIMED_PREFIX if claimed else ''}{due_at!r}")
-    except redis.RedisError as error:
-        logger.warning("could not wake the scheduler: %s", error)
+    except redis.RedisError as error:  # beat polls meanwhile; the outage is logged once
+        outages.REDIS.failed(error)
+    else:
+        outages.REDIS.recovered()
 
 
 def is_claim_wakeup(message: dict[str, Any]) -> bool:

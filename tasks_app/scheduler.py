@@ -116,6 +116,15 @@ class JobScheduler(DatabaseScheduler):
         self._broker = BrokerMarker()
         super().__init__(*args, **kwargs)
 
+    def _ensure_connected(self) -> Any:
+        """Stock beat's broker connection (for its own entries), retried forever at most
+        RETRY_CAP_SECONDS apart and logged once (stock beat backs off to 30 s per try, logging each)."""
+        return self.connection.ensure_connection(
+            lambda error, interval: outages.REDIS.failed(error),
+            None,
+            interval_start=outages.FIRST_RETRY_SECONDS, interval_step=outages.FIRST_RETRY_SECONDS, interval_max=outages.RETRY_CAP_SECONDS,
+        )  # fmt: skip
+
     def enabled_models_qs(self) -> QuerySet[PeriodicTask]:
         """Stock beat's rows, less those that mirror a job (jobs fire from their own index).
         A partial index over the rows that are not jobs' keeps this as small as they are, so a
@@ -127,7 +136,9 @@ class JobScheduler(DatabaseScheduler):
         second. Returns how long until the next look (never 0 while an entry waits for it, or
         the loop would spin until then)."""
         now = time.monotonic()
-        if now >= self._next_stock_tick:
+        # During a database outage stock beat would log a traceback on every look; the round's
+        # own queries notice when the database is back.
+        if now >= self._next_stock_tick and not outages.DATABASE.down:
             self._stock_due = now + super().tick()
             self._next_stock_tick = now + 1.0
         return max(0.0, max(self._stock_due, self._next_stock_tick) - now)
@@ -155,6 +166,7 @@ class JobScheduler(DatabaseScheduler):
     def _round(self) -> float:
         """Send what is due, keep house; returns how long to sleep."""
         self._ensure_claimer()
+        self._resend_if_broker_lost()  # before sending: what this round sends must not go twice
         stock_interval = self._stock_tick()
         self._send_due()
         self._housekeeping()
@@ -216,13 +228,14 @@ class JobScheduler(DatabaseScheduler):
         if now - self._last_heartbeat >= heartbeats.EVERY_SECONDS:
             self._last_heartbeat = now
             heartbeats.beat(self._process)
-        if now - self._last_broker_check >= BROKER_CHECK_EVERY_SECONDS:
-            self._last_broker_check = now
-            self._resend_if_broker_lost()
 
     def _resend_if_broker_lost(self) -> None:
         """Redis came back without its data: what was sent to it and not taken is sent again now,
         not after EXECUTION_REDISPATCH_AFTER_SECONDS (a worker's claim lets only one copy run)."""
+        now = time.monotonic()
+        if now - self._last_broker_check < BROKER_CHECK_EVERY_SECONDS:
+            return
+        self._last_broker_check = now
         if self._broker.lost_since_last_look():
             resent = services.resend_unclaimed(sent_before=clock.now())
             if resent:

@@ -10,6 +10,7 @@ from celery import Task, shared_task
 from scheduler_project.celery import app
 from tasks_app import services
 from tasks_app.models import Execution, Job
+from tasks_app.outages import skipped_during_outage
 from tasks_app.services.task_results import EXECUTE_TASK, TaskRecord
 from tasks_app.worker_health import WorkerHeartbeat
 
@@ -58,18 +59,19 @@ app.steps["worker"].add(WorkerHeartbeat)
 
 
 @shared_task(name="tasks_app.tasks.expire_queue_leases", ignore_result=True)
-def expire_queue_leases() -> int:
+def expire_queue_leases() -> int | None:
     """Beat's sweep of queue tasks (CELERY_BEAT_SCHEDULE, every QUEUE_SWEEP_SECONDS)."""
-    return services.sweep_queue_tasks()
+    return skipped_during_outage(services.sweep_queue_tasks)
 
 
 @shared_task(name="tasks_app.tasks.purge_expired_executions", ignore_result=True)
-def purge_expired_executions() -> dict[str, Any]:
+def purge_expired_executions() -> dict[str, Any] | None:
     """Beat's retention run (CELERY_BEAT_SCHEDULE, every EXECUTION_PURGE_INTERVAL_SECONDS)."""
-    return asdict(services.purge_expired_executions())
+    purged = skipped_during_outage(services.purge_expired_executions)
+    return asdict(purged) if purged else None
 
 
 @shared_task(name="tasks_app.tasks.vacuum_rewritten_tables", ignore_result=True)
-def vacuum_rewritten_tables() -> list[str]:
+def vacuum_rewritten_tables() -> list[str] | None:
     """Beat's vacuum backstop (CELERY_BEAT_SCHEDULE, every DATABASE_VACUUM_INTERVAL_SECONDS)."""
-    return services.vacuum_rewritten_tables()
+    return skipped_during_outage(services.vacuum_rewritten_tables)

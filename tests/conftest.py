@@ -82,13 +82,23 @@ class Processes:
     def __init__(self, tmp_path: Path) -> None:
         self.tmp_path = tmp_path
         self.running: dict[str, subprocess.Popen[bytes]] = {}
+        # Set by a test before it starts processes (a Redis server of its own, say).
+        self.extra_env: dict[str, str] = {}
 
     def env(self) -> dict[str, str]:
-        return os.environ | {
-            "DATABASE_URL": database_url_for_processes(),
-            "DJANGO_SETTINGS_MODULE": "scheduler_project.test_settings",
-            "TEST_RUN_ID": os.environ["TEST_RUN_ID"],
-        }
+        return (
+            os.environ
+            | {
+                "DATABASE_URL": database_url_for_processes(),
+                "DJANGO_SETTINGS_MODULE": "scheduler_project.test_settings",
+                "TEST_RUN_ID": os.environ["TEST_RUN_ID"],
+            }
+            | self.extra_env
+        )
+
+    def exited(self) -> dict[str, int]:
+        """The processes that ended by themselves, with their exit codes."""
+        return {name: code for name, process in self.running.items() if (code := process.poll()) is not None}
 
     def start(self, name: str, *arguments: str) -> subprocess.Popen[bytes]:
         log = open(self.tmp_path / f"{name}.log", "wb")  # noqa: SIM115  (closed with the process)

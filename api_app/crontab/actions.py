@@ -15,6 +15,7 @@ from api_app.crontab.errors import task_error
 from api_app.crontab.mapping import job_changes, job_fields, log_entry, task_result
 from api_app.crontab.serializers import TaskChangeSerializer, TaskLogRefSerializer, TaskRefSerializer, TaskSerializer
 from tasks_app import services
+from tasks_app.outages import DATABASE_ERRORS
 
 
 @dataclass
@@ -35,6 +36,8 @@ def _one(task: Any, action: Action) -> TaskOutcome:
     try:
         with transaction.atomic():
             return action(task)
+    except DATABASE_ERRORS:
+        raise  # not this task's failure: the whole request answers 503 (api_app.errors)
     except Exception as error:  # a task's failure, even an unexpected one, is its own result
         return TaskOutcome(task_result(None, task, task_error(error)), succeeded=False)
 
