@@ -98,17 +98,25 @@ def retry_database(call: Callable[[], T], *, for_seconds: float) -> T:
     return _retry(call, for_seconds=for_seconds, redis_too=False)
 
 
-def until_available(call: Callable[[], T]) -> T:
+def until_available(call: Callable[[], T], *, stopping: threading.Event | None = None) -> T | None:
     """``call()``, tried again through outages of the database and of Redis however long they
-    last: what a process does at start-up, instead of exiting with a traceback."""
-    return _retry(call, for_seconds=float("inf"), redis_too=True)
+    last: what a process does at start-up, instead of exiting with a traceback. None when
+    ``stopping`` is set first (the process was asked to stop while it waited)."""
+    try:
+        return _retry(call, for_seconds=float("inf"), redis_too=True, stopping=stopping)
+    except _Stopped:
+        return None
 
 
 def wait_for_database() -> None:
     until_available(connection.ensure_connection)
 
 
-def _retry(call: Callable[[], T], *, for_seconds: float, redis_too: bool) -> T:
+class _Stopped(Exception):
+    pass
+
+
+def _retry(call: Callable[[], T], *, for_seconds: float, redis_too: bool, stopping: threading.Event | None = None) -> T:
     deadline = time.monotonic() + for_seconds
     while True:
         try:
@@ -121,7 +129,10 @@ def _retry(call: Callable[[], T], *, for_seconds: float, redis_too: bool) -> T:
             if any(c.in_atomic_block for c in connections.all(initialized_only=True)) or time.monotonic() + wait > deadline:
                 raise
             drop_broken_connections()
-            time.sleep(wait)
+            if stopping is None:
+                time.sleep(wait)
+            elif stopping.wait(wait):
+                raise _Stopped from error
         else:
             DATABASE.recovered()
             if redis_too:

@@ -34,9 +34,11 @@ class Command(BaseCommand):
         except RuntimeError as error:
             raise CommandError(f"cannot listen on {server.address}: {error}") from None
         # Redis may have lost the ready queues while no server ran: rebuild them from the rows.
-        repaired = until_available(services.repair_ready_queues)
-        self.stdout.write(f"serving standard.Queues on {options['bind']}:{port} (rebuilt {repaired} ready queue(s))")
-        self.stdout.flush()
+        # Waiting for the database and Redis when they do not answer yet (None: stopped meanwhile).
+        repaired = until_available(services.repair_ready_queues, stopping=stopping)
+        if repaired is not None:
+            self.stdout.write(f"serving standard.Queues on {options['bind']}:{port} (rebuilt {repaired} ready queue(s))")
+            self.stdout.flush()
         while not stopping.wait(timeout=1.0):
             pass
         server.stop()
