@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # Worker processes `make run` starts: one per core (each runs WORKER_CONCURRENCY threads).
 WORKER_PROCESSES ?= 2
 
-.PHONY: run test lint install migrate proto bench-execution bench-scheduler bench-console bench-queues clean
+.PHONY: run test lint install migrate proto bench-execution bench-scheduler bench-console bench-queues chaos clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -62,3 +62,8 @@ bench-queues: install
 # The console's page times at 100k jobs / 1M executions (PostgreSQL; see bench/console.py).
 bench-console: install
 	$(PY) bench/console.py $(BENCH_ARGS)
+
+# The platform through worker/beat SIGKILLs, Redis restarted empty and database outages, on its own
+# Redis server and a PostgreSQL database named *chaos* (see bench/chaos.py; BENCH_ARGS to tune).
+chaos: install
+	$(PY) bench/chaos.py $(BENCH_ARGS)

@@ -12,7 +12,8 @@ unacknowledged back in Redis; building a client from the forgotten details raise
 ``AttributeError: 'NoneType' object has no attribute 'hostname'`` and the worker exited. Those
 messages belong to tasks this worker is still running (they finish and record their outcome) or
 were lost with Redis, and the database sends again whatever no worker claimed, so they are left
-there (decision 0802).
+there; so is the acknowledgement of a task that ran across the reconnect and ends on the old,
+closed channel (it raised AttributeError in the consumer's loop, another exit) (decision 0802).
 """
 
 from __future__ import annotations
@@ -26,12 +27,32 @@ logger = logging.getLogger(__name__)
 
 
 class QoS(kombu_redis.QoS):
+    """Acknowledgements and restores of a channel whose connection is gone are dropped (see above)."""
+
+    def _connection_gone(self) -> bool:
+        transport = self.channel.connection  # None once the channel is closed
+        return transport is None or transport.client is None
+
     def restore_unacked(self, client: Any = None) -> Any:
-        if client is None and self.channel.connection.client is None:  # the connection was collected
+        if client is None and self._connection_gone():
             logger.info("broker connection gone: %d unacknowledged message(s) left to the database's recovery", len(self._delivered))
             self._delivered.clear()
             return None
         return super().restore_unacked(client)
+
+    def ack(self, delivery_tag: Any) -> None:
+        # A task that ran across a reconnect ends on the old channel: its message went with that
+        # connection (or with Redis), and an attempt runs once whatever becomes of it.
+        if self._connection_gone():
+            self._delivered.pop(delivery_tag, None)
+            return
+        super().ack(delivery_tag)
+
+    def reject(self, delivery_tag: Any, requeue: bool = False) -> None:
+        if self._connection_gone():
+            self._delivered.pop(delivery_tag, None)
+            return
+        super().reject(delivery_tag, requeue=requeue)
 
 
 class Channel(kombu_redis.Channel):

@@ -20,3 +20,19 @@ def test_closing_a_channel_after_its_connection_was_collected_does_not_raise(red
     connection._do_close_transport()  # the end of Connection.collect(): the transport forgets its connection
     channel.close()
     assert channel.closed
+
+
+def test_acknowledging_on_a_channel_closed_by_a_reconnect_does_not_raise(redis_client: redis.Redis) -> None:
+    """A task running across a reconnect ends on the old channel; its ack raised AttributeError
+    ('NoneType' object has no attribute 'client') in the consumer's loop, and the worker exited."""
+    connection = Connection(settings.REDIS_URL, transport="tasks_app.broker:Transport")
+    channel = connection.channel()
+    queue = Queue(f"{settings.CELERY_TASK_DEFAULT_QUEUE}-reconnected", channel=channel)
+    queue.declare()
+    Producer(channel).publish({"n": 1}, routing_key=queue.name)
+    message = queue.get(no_ack=False)
+    connection._do_close_transport()
+    channel.close()
+    assert message is not None
+    message.ack()
+    assert message.acknowledged
