@@ -58,7 +58,7 @@ def describe(exc: Exception) -> ErrorInfo:
     if isinstance(exc, DATABASE_ERRORS + REDIS_ERRORS):  # an outage: the client may try again
         part = "the database" if isinstance(exc, DATABASE_ERRORS) else "Redis"
         logger.warning("answered 503: %s is unavailable (%s: %s)", part, type(exc).__name__, exc)
-        return ErrorInfo(503, UNAVAILABLE, f"{part} is unavailable; try again in {RETRY_AFTER_SECONDS} s")
+        return ErrorInfo(503, UNAVAILABLE, f"{part} is unavailable or busy; try again in {RETRY_AFTER_SECONDS} s")
     logger.exception("unexpected error", exc_info=exc)
     return ErrorInfo(500, "internal", "internal error")
 

@@ -101,10 +101,17 @@ class HeartbeatThread(threading.Thread):
 
     def run(self) -> None:
         while not self.stopped.is_set():
-            if self.healthy():
+            if self._healthy():
                 beat(self.process)
             self.stopped.wait(EVERY_SECONDS)
         connection.close()
+
+    def _healthy(self) -> bool:
+        try:
+            return self.healthy()
+        except Exception:  # the thread outlives any failure; a process that cannot tell is not alive
+            logger.exception("the %s heartbeat's health check failed", self.process.kind)
+            return False
 
     def stop(self) -> None:
         self.stopped.set()

@@ -27,16 +27,12 @@ def pool_name(worker: Any) -> str:
 
 
 class WorkerHeartbeat(bootsteps.StartStopStep):
-    """Starts this worker process's heartbeat thread with the worker, stops it with the worker."""
+    """This worker process's heartbeat thread: started with the worker, stopped (or terminated)
+    with it, as a StartStopStep does with its ``obj``."""
 
-    def start(self, worker: Any) -> None:
-        process = heartbeats.Process("worker", pool=pool_name(worker), concurrency=worker.concurrency or 0)
-        self.thread = heartbeats.HeartbeatThread(process)
-        self.thread.start()
-
-    def stop(self, worker: Any) -> None:
-        if getattr(self, "thread", None):
-            self.thread.stop()
+    def create(self, worker: Any) -> heartbeats.HeartbeatThread:
+        self.obj = heartbeats.HeartbeatThread(heartbeats.Process("worker", pool=pool_name(worker), concurrency=worker.concurrency or 0))
+        return self.obj
 
 
 @signals.task_prerun.connect

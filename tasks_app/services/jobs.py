@@ -168,6 +168,10 @@ def trigger_job(*, job: Job, reason: str = ExecutionReason.MANUAL) -> Execution:
 def delete_job(*, job: Job) -> None:
     """Delete a job and its schedule; its executions stay (for the log's retention)."""
     scope.current().require_write(job.namespace)
+    # The job's row first, as every change takes it: deleting its PeriodicTask marks beat's
+    # one-row change table and then nulls the job's link, so a change of this job holding the
+    # row and waiting for that table would otherwise deadlock with us.
+    job = _locked(job)
     _take_back_claimed_ahead(job, clock.now())
     job.executions.filter(status="queued").update(status="skipped", error="job deleted", finished_at=clock.now())
     schedules.delete_periodic_task(job)

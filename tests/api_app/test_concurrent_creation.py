@@ -6,6 +6,7 @@ this is where a get_or_create on them raced."""
 from __future__ import annotations
 
 import time
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
@@ -17,6 +18,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from tasks_app.models import Job
+from tests.factories import make_service
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -74,3 +76,65 @@ def test_concurrent_creates_due_the_same_second_all_get_correct_answers() -> Non
     created = sum(outcome == "created" for _, outcome in answers)
     assert Job.objects.count() == created == PeriodicTask.objects.filter(job__isnull=False).count()
     assert ClockedSchedule.objects.filter(clocked_time=datetime.fromtimestamp(due, UTC)).exists()
+
+
+def _hangfire_run(client: int, token: str, requests: int) -> list[tuple[str, str, bool]]:
+    """(xRequestId, job id, duplicate) of each answer; every client sends the same ids."""
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    answers = []
+    try:
+        for index in range(requests):
+            body = {"serviceId": 2001, "messageId": 1, "delay": 3600, "xRequestId": f"order-{index}"}
+            response = api.post("/api/hangfire/schedulesecond", body, format="json")
+            data = response.json()["data"] if response.status_code == 200 else {"jobId": f"{response.status_code}", "duplicate": None}
+            answers.append((f"order-{index}", data["jobId"], data["duplicate"]))
+        return answers
+    finally:
+        connection.close()
+
+
+def test_concurrent_hangfire_requests_with_the_same_request_id_make_one_job_each() -> None:
+    make_service(service_id=2001, consumer_path="/api/hangfire/excute")
+    token = Token.objects.create(user=get_user_model().objects.create_user(username="producer", password="pw-for-tests")).key
+    requests = CREATES // 10
+    with ThreadPoolExecutor(CLIENTS) as pool:
+        answers = [answer for run in pool.map(lambda c: _hangfire_run(c, token, requests), range(CLIENTS)) for answer in run]
+    by_request: dict[str, set[str]] = {}
+    for request_id, job_id, _ in answers:
+        by_request.setdefault(request_id, set()).add(job_id)
+    assert all(len(job_ids) == 1 for job_ids in by_request.values()), by_request  # everyone got the same job
+    assert sum(duplicate is False for _, _, duplicate in answers) == requests  # made once, a duplicate to the rest
+    assert Job.objects.filter(dialect="hangfire").count() == requests
+
+
+def _change_run(client: int, token: str, job_ids: list[int], rounds: int) -> list[int]:
+    """Statuses of pauses, resumes, changes, manual runs and deletes of the same jobs."""
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    statuses = []
+    try:
+        for index in range(rounds):
+            job = job_ids[(client + index) % len(job_ids)]
+            action = (client + index) % 5
+            if action == 4:  # deletes in the second half, so the jobs are changed a while first
+                response = api.delete(f"/api/v1/jobs/{job}") if index > rounds // 2 else api.post(f"/api/v1/jobs/{job}/pause")
+            elif action == 3:
+                response = api.patch(f"/api/v1/jobs/{job}", {"priority": index % 10}, format="json")
+            else:
+                response = api.post(f"/api/v1/jobs/{job}/{('pause', 'resume', 'trigger')[action]}")
+            statuses.append(response.status_code)
+        return statuses
+    finally:
+        connection.close()
+
+
+def test_concurrent_changes_and_deletes_of_the_same_jobs_never_fail_inside() -> None:
+    token = Token.objects.create(user=get_user_model().objects.create_user(username="changer", password="pw-for-tests")).key
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    body = {"namespace": "race", "trigger": {"kind": "interval", "every_seconds": 60}, "callback": {"kind": "http", "url": URL}}
+    job_ids = [api.post("/api/v1/jobs", body | {"name": f"j{n}"}, format="json").json()["id"] for n in range(4)]
+    with ThreadPoolExecutor(CLIENTS) as pool:
+        statuses = Counter(s for run in pool.map(lambda c: _change_run(c, token, job_ids, CREATES // 5), range(CLIENTS)) for s in run)
+    assert set(statuses) <= {200, 202, 204, 404}, statuses
