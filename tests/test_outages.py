@@ -97,6 +97,16 @@ def own_redis(processes: Processes, settings: Any, tmp_path: Path) -> Iterator[R
         broker_marker._broker_client.cache_clear()
 
 
+def _created_through_the_api(calls: Calls, name: str, *, due_in: float) -> str:
+    """A one-off made through v1 (the database is the truth: Redis need not answer)."""
+    client = Client(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=get_user_model().objects.create_user(name)).key}")
+    at = (clock.now() + timedelta(seconds=due_in)).isoformat()
+    job = {"namespace": "outage", "name": name, "trigger": {"kind": "at", "at": at}, "callback": {"kind": "http", "url": calls.url + name}}
+    response = client.post("/api/v1/jobs", job, content_type="application/json")
+    assert response.status_code == 201, response.content
+    return name
+
+
 def test_redis_restarted_empty_loses_nothing(processes: Processes, own_redis: RedisServer, receiver: Any) -> None:
     calls = Calls(receiver)
     start_platform(processes)
@@ -108,6 +118,7 @@ def test_redis_restarted_empty_loses_nothing(processes: Processes, own_redis: Re
         wait_for(lambda: Execution.objects.filter(dispatched_at__isnull=False).count() == len(sent), timeout=15, message="the sends")
         own_redis.kill()
         during = one_offs(calls, "during", due_in=[0.5, 1.0, 1.5, 2.0])
+        during.append(_created_through_the_api(calls, "during-api", due_in=2.0))
         time.sleep(3)
         own_redis.start()
         back_at = time.monotonic()
@@ -140,13 +151,16 @@ def _answers_during_the_outage(token: str) -> dict[str, Any]:
     client = Client(HTTP_AUTHORIZATION=f"Token {token}")
     job = {"namespace": "n", "name": "x", "trigger": {"kind": "now"}, "callback": {"kind": "http", "url": "http://127.0.0.1:9/"}}
     crontab = {"task_list": [{"name": "x", "type": 1, "start_time": int(time.time()) + 60, "url": "http://127.0.0.1:9/", "method": "post"}]}
-    hangfire = {"serviceId": 1, "messageId": 1}
-    return {
-        "v1": client.post("/api/v1/jobs", job, content_type="application/json"),
-        "crontab": client.post("/crontab/add_task", crontab, content_type="application/json"),
-        "hangfire": client.post("/api/hangfire/enqueue", hangfire, content_type="application/json"),
-        "healthz": Client().get("/healthz"),
+    posts = {
+        "v1": ("/api/v1/jobs", job),
+        "crontab": ("/crontab/add_task", crontab),
+        "hangfire": ("/api/hangfire/enqueue", {"serviceId": 1, "messageId": 1}),
+        "xtimer": ("/xtimer/creatTimer", {"app": "a", "name": "x"}),
+        "dispatch": ("/dispatchserver/add.do", {"groupCode": "g", "jobCode": "x"}),
+        "queues": ("/api/queues/CreateTask", {"Task": {"Channel": "c"}}),
     }
+    answers = {name: client.post(path, body, content_type="application/json") for name, (path, body) in posts.items()}
+    return answers | {"healthz": Client().get("/healthz")}
 
 
 @postgresql_only
@@ -166,8 +180,11 @@ def test_database_refusing_connections_is_waited_out_and_clients_get_503(process
     arrived_exactly_once(calls, names, timeout=30)
     assert processes.exited() == {}
     assert {name: response.status_code for name, response in answers.items()} == {name: 503 for name in answers}
-    assert answers["v1"].json()["code"] == "unavailable" and answers["v1"]["Retry-After"] == "5"
+    assert all(response["Retry-After"] == "5" for name, response in answers.items() if name != "healthz")
+    assert answers["v1"].json()["code"] == "unavailable"
     assert answers["crontab"].json()["state"] == -1 and answers["hangfire"].json()["returnCode"] == 503
+    assert answers["dispatch"].json()["success"] is False and answers["queues"].json()["State"] == 503
+    assert set(answers["xtimer"].json()) >= {"code", "message"}
     assert "OperationalError" in answers["healthz"].json()["database"]
     # The interval's occurrences due during the outage fired late (within its misfire grace), none skipped.
     ticks = Execution.objects.filter(job=Job.objects.get(pk=every_second.pk))
