@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test import Client
@@ -97,6 +99,12 @@ def own_redis(processes: Processes, settings: Any, tmp_path: Path) -> Iterator[R
         broker_marker._broker_client.cache_clear()
 
 
+def _messages_waiting(server: RedisServer) -> int:
+    client = redis.Redis.from_url(server.url)
+    queue = settings.CELERY_TASK_DEFAULT_QUEUE
+    return sum(client.llen(key) for key in client.scan_iter(f"{queue}*") if client.type(key) == b"list")
+
+
 def _created_through_the_api(calls: Calls, name: str, *, due_in: float) -> str:
     """A one-off made through v1 (the database is the truth: Redis need not answer)."""
     client = Client(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=get_user_model().objects.create_user(name)).key}")
@@ -111,11 +119,14 @@ def test_redis_restarted_empty_loses_nothing(processes: Processes, own_redis: Re
     calls = Calls(receiver)
     start_platform(processes)
     worker = processes.running["worker"]
-    sent = one_offs(calls, "sent", due_in=[1.0] * 6)
     # The worker freezes (a paused VM), so what beat sends waits in Redis, and Redis loses it.
+    # Due after the frozen worker's last BRPOP has timed out (1 s): else Redis would hand the
+    # message to that BRPOP, into the worker's socket, where the restart cannot reach it.
     os.kill(worker.pid, signal.SIGSTOP)
+    sent = one_offs(calls, "sent", due_in=[2.5] * 6)
     try:
         wait_for(lambda: Execution.objects.filter(dispatched_at__isnull=False).count() == len(sent), timeout=15, message="the sends")
+        assert _messages_waiting(own_redis), "the sends should be waiting in Redis"
         own_redis.kill()
         during = one_offs(calls, "during", due_in=[0.5, 1.0, 1.5, 2.0])
         during.append(_created_through_the_api(calls, "during-api", due_in=2.0))
