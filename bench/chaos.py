@@ -13,7 +13,8 @@ receiver got and every execution row:
   doubled    occurrences answered 200 for two different executions
   repeated   the same execution called twice (at-least-once: a worker killed mid-call)
   stuck      attempts still queued/running past the recovery bound
-  5xx        answers >= 500 to an API client polling the job list every 0.25 s
+  5xx        answers >= 500 to an API client polling the job list every 0.25 s (of them 503:
+             "unavailable, retry", what a database outage is answered with)
   late max   the latest first success of an occurrence, minus its due time (s)
   first      seconds from the part's return to the first call after it
   exited     platform processes that exited by themselves

@@ -92,8 +92,10 @@ class Poller(threading.Thread):
         except OSError:
             return 0  # no answer at all (web down): not a 5xx, counted apart
 
-    def server_errors(self, start: float, end: float) -> int:
-        return sum(1 for at, status in self.answers if start <= at < end and status >= 500)
+    def server_errors(self, start: float, end: float) -> str:
+        """``"n (m 503)"``: answers >= 500 in [start, end), and how many of them were 503s."""
+        statuses = [status for at, status in self.answers if start <= at < end and status >= 500]
+        return f"{len(statuses)} ({statuses.count(503)} 503)" if statuses else "0"
 
 
 class Platform:
