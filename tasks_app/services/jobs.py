@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from tasks_app import clock, schedules, scope, secret_headers
 from tasks_app import redis as platform_redis
 from tasks_app.callbacks import build_callback
-from tasks_app.exceptions import Conflict, InvalidInput
+from tasks_app.exceptions import Conflict, InvalidInput, NotFound
 from tasks_app.models import Dialect, Execution, ExecutionReason, ExecutionStatus, Job, MisfirePolicy, OverlapPolicy
 from tasks_app.retry import RetryPolicy
 from tasks_app.triggers import build_trigger, stored_trigger
@@ -159,7 +159,13 @@ def trigger_job(*, job: Job, reason: str = ExecutionReason.MANUAL) -> Execution:
     """Run a job now, whatever its schedule or state; its schedule does not change."""
     scope.current().require_write(job.namespace)
     now = clock.now()
-    execution = Execution.objects.create(job=job, scheduled_for=now, attempt=1, reason=reason, due_at=now, priority=job.priority)
+    try:
+        with transaction.atomic():
+            execution = Execution.objects.create(job=job, scheduled_for=now, attempt=1, reason=reason, due_at=now, priority=job.priority)
+    except IntegrityError:
+        if Job.objects.filter(pk=job.pk).exists():
+            raise
+        raise NotFound(f"no job {job.pk}: it was deleted", field="id") from None  # by a concurrent delete
     _wake_on_commit(now)
     return execution
 

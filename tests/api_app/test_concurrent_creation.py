@@ -138,3 +138,14 @@ def test_concurrent_changes_and_deletes_of_the_same_jobs_never_fail_inside() -> 
     with ThreadPoolExecutor(CLIENTS) as pool:
         statuses = Counter(s for run in pool.map(lambda c: _change_run(c, token, job_ids, CREATES // 5), range(CLIENTS)) for s in run)
     assert set(statuses) <= {200, 202, 204, 404}, statuses
+
+
+def test_a_manual_run_of_a_job_deleted_meanwhile_is_not_found() -> None:
+    """The window the concurrent test above can hit: the view read the job, a delete removed it."""
+    from tasks_app import services
+    from tasks_app.exceptions import NotFound
+
+    job = services.create_job(namespace="race", name="gone", trigger={"kind": "interval", "every_seconds": 60}, callback={"url": URL})
+    Job.objects.filter(pk=job.pk).delete()
+    with pytest.raises(NotFound):
+        services.trigger_job(job=job)
