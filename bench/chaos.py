@@ -234,7 +234,7 @@ def api_token() -> str:
     from django.contrib.auth import get_user_model
     from rest_framework.authtoken.models import Token
 
-    user = get_user_model().objects.create_user(username="chaos", password="chaos-bench-only")
+    user = get_user_model().objects.create_user(username="chaos", password="chaos-bench-only", is_staff=True)
     return str(Token.objects.create(user=user).key)
 
 

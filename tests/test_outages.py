@@ -99,6 +99,11 @@ def own_redis(processes: Processes, settings: Any, tmp_path: Path) -> Iterator[R
         broker_marker._broker_client.cache_clear()
 
 
+def staff_token(username: str) -> str:
+    """A token that may act in every namespace."""
+    return str(Token.objects.create(user=get_user_model().objects.create_user(username, is_staff=True)).key)
+
+
 def _messages_waiting(server: RedisServer) -> int:
     client = redis.Redis.from_url(server.url)
     queue = settings.CELERY_TASK_DEFAULT_QUEUE
@@ -107,7 +112,7 @@ def _messages_waiting(server: RedisServer) -> int:
 
 def _created_through_the_api(calls: Calls, name: str, *, due_in: float) -> str:
     """A one-off made through v1 (the database is the truth: Redis need not answer)."""
-    client = Client(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=get_user_model().objects.create_user(name)).key}")
+    client = Client(HTTP_AUTHORIZATION=f"Token {staff_token(name)}")
     at = (clock.now() + timedelta(seconds=due_in)).isoformat()
     job = {"namespace": "outage", "name": name, "trigger": {"kind": "at", "at": at}, "callback": {"kind": "http", "url": calls.url + name}}
     response = client.post("/api/v1/jobs", job, content_type="application/json")
@@ -177,7 +182,7 @@ def _answers_during_the_outage(token: str) -> dict[str, Any]:
 @postgresql_only
 def test_database_refusing_connections_is_waited_out_and_clients_get_503(processes: Processes, receiver: Any) -> None:
     calls = Calls(receiver)
-    token = Token.objects.create(user=get_user_model().objects.create_user("client", password="pw-for-tests")).key
+    token = staff_token("client")
     start_platform(processes)
     names = one_offs(calls, "due", due_in=[1.0 + 0.7 * n for n in range(10)])
     tick = {"kind": "http", "url": calls.url + "tick"}

@@ -16,12 +16,16 @@ from rest_framework.exceptions import AuthenticationFailed
 from api_app.grpc.servicer import SERVICE, database
 from api_app.tenancy import ApiTokenAuthentication, scope_of
 from tasks_app import scope
+from tasks_app.outages import DATABASE_ERRORS, REDIS_ERRORS, drop_broken_connections
 
 KEYWORD = "token"
 
 
 class Unauthenticated(Exception):
     pass
+
+
+UNAUTHENTICATED = grpc.StatusCode.UNAUTHENTICATED
 
 
 def caller_scope(metadata: tuple[tuple[str, Any], ...]) -> scope.Scope:
@@ -42,9 +46,9 @@ def caller_scope(metadata: tuple[tuple[str, Any], ...]) -> scope.Scope:
         raise Unauthenticated(str(error.detail)) from None
 
 
-def _refusal(handler: grpc.RpcMethodHandler, message: str) -> grpc.RpcMethodHandler:
+def _refusal(handler: grpc.RpcMethodHandler, message: str, code: grpc.StatusCode = UNAUTHENTICATED) -> grpc.RpcMethodHandler:
     def abort(request: Any, context: grpc.ServicerContext) -> Any:
-        context.abort(grpc.StatusCode.UNAUTHENTICATED, message)
+        context.abort(code, message)
 
     kind = grpc.stream_stream_rpc_method_handler if handler.request_streaming else grpc.unary_unary_rpc_method_handler
     return kind(abort, request_deserializer=handler.request_deserializer, response_serializer=handler.response_serializer)
@@ -98,4 +102,7 @@ class TokenAuthInterceptor(grpc.ServerInterceptor):
             caller = caller_scope(tuple(details.invocation_metadata or ()))
         except Unauthenticated as error:
             return _refusal(handler, str(error))
+        except DATABASE_ERRORS + REDIS_ERRORS as error:  # the token cannot be checked now: a call to retry (decision 0801)
+            drop_broken_connections()
+            return _refusal(handler, f"unavailable: {type(error).__name__}: {error}", grpc.StatusCode.UNAVAILABLE)
         return _scoped(handler, caller)
