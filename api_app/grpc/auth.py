@@ -13,7 +13,8 @@ import grpc
 from django.conf import settings
 from rest_framework.exceptions import AuthenticationFailed
 
-from api_app.grpc.servicer import SERVICE, database
+from api_app.grpc import database as db
+from api_app.grpc.servicer import SERVICE
 from api_app.tenancy import ApiTokenAuthentication, scope_of
 from tasks_app import scope
 from tasks_app.outages import DATABASE_ERRORS, REDIS_ERRORS, drop_broken_connections
@@ -39,11 +40,14 @@ def caller_scope(metadata: tuple[tuple[str, Any], ...]) -> scope.Scope:
     if keyword.lower() != KEYWORD or not key.strip():
         raise Unauthenticated("authorization must be 'Token <key>'")
     try:
-        with database():
-            user, auth = ApiTokenAuthentication().authenticate_credentials(key.strip())
-            return scope_of(user, auth)
+        return db.run(_scope_of_key, key.strip())  # on the server's database threads: no connection per gRPC thread
     except AuthenticationFailed as error:
         raise Unauthenticated(str(error.detail)) from None
+
+
+def _scope_of_key(key: str) -> scope.Scope:
+    user, auth = ApiTokenAuthentication().authenticate_credentials(key)
+    return scope_of(user, auth)
 
 
 def _refusal(handler: grpc.RpcMethodHandler, message: str, code: grpc.StatusCode = UNAUTHENTICATED) -> grpc.RpcMethodHandler:

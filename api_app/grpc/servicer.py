@@ -15,21 +15,21 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import grpc
 from django.conf import settings
-from django.db import close_old_connections, connection
 from google.protobuf.message import DecodeError, Message
 
+from api_app.grpc import database as db
 from api_app.grpc import handlers
 from api_app.grpc.generated import standard_pb2 as pb
 from tasks_app import services
 from tasks_app.exceptions import Forbidden, JobError
 from tasks_app.models import QueueTask
 from tasks_app.outages import drop_broken_connections
+from tasks_app.services.queue_handout import Report
 from tasks_app.services.queues import Lease
 
 logger = logging.getLogger(__name__)
@@ -60,23 +60,6 @@ def tolerant(message_type: type[Message]) -> Callable[[bytes], Message | Malform
     return deserialize
 
 
-@contextmanager
-def database() -> Iterator[None]:
-    """What Django does around each request (here: each call): drop a broken or expired connection."""
-    close_old_connections()
-    try:
-        yield
-    finally:
-        close_old_connections()
-
-
-def recover_connection() -> None:
-    """Between the messages of a stream: drop the connection only after it failed (checking its
-    health before every message would add a round trip to each)."""
-    if connection.errors_occurred:
-        close_old_connections()
-
-
 def answer(method: handlers.Method, request: Message | Malformed) -> Message:
     if isinstance(request, Malformed):
         return method.response_type(State=400, Message=request.message)
@@ -96,24 +79,32 @@ def unavailable_during_outages(context: grpc.ServicerContext) -> Iterator[None]:
 
 def unary(method: handlers.Method) -> Callable[[Any, grpc.ServicerContext], Message]:
     def behavior(request: Message | Malformed, context: grpc.ServicerContext) -> Message:
-        with unavailable_during_outages(context), database():
-            return answer(method, request)
+        with unavailable_during_outages(context):
+            return db.run(answer, method, request)
 
     return behavior
 
 
 def report_results(requests: Iterable[Any], context: grpc.ServicerContext) -> Iterator[Message]:
     try:
-        with unavailable_during_outages(context), database():
+        with unavailable_during_outages(context):
             for request in requests:
-                recover_connection()
-                response = answer(handlers.REPORT, request)
-                if response.State == handlers.OK:  # type: ignore[attr-defined]
+                response = _report(request)
+                if response.State == handlers.OK:
                     with _settled:
                         _settled.notify_all()
                 yield response
     except grpc.RpcError:
         return  # the client went away; every report it sent was answered
+
+
+def _report(request: Any) -> pb.ReportTaskResultResponse:
+    """A report, taken in the reporter's next batch (see api_app.grpc.database)."""
+    if isinstance(request, Malformed):
+        return pb.ReportTaskResultResponse(State=400, Message=request.message)
+    with handlers.answering(pb.ReportTaskResultResponse()) as response:
+        response.Data = db.report(Report(request.ID, request.State, request.Output)).pk
+    return response
 
 
 class ReceiveSession:
@@ -140,7 +131,7 @@ class ReceiveSession:
         """Forget the leases that were reported or ended; returns those still held."""
         with self._lock:
             snapshot = set(self._held)
-        current = services.held_leases(leases=snapshot) if snapshot else set()
+        current = db.run(services.held_leases, leases=snapshot) if snapshot else set()
         with self._lock:
             self._held -= snapshot - current
             return set(self._held)
@@ -150,7 +141,6 @@ class ReceiveSession:
         their leases, which end (and are swept) within the lease time."""
         deadline = time.monotonic() + settings.QUEUE_LEASE_SECONDS + 60
         while time.monotonic() < deadline:
-            recover_connection()
             if not context.is_active() or not self.still_held():
                 return
             with _settled:
@@ -167,11 +157,10 @@ class ReceiveSession:
 
 
 def give_back(leases: set[Lease]) -> None:
-    with database():
-        try:
-            services.return_queue_tasks(leases=leases)
-        except Exception:  # logged; their leases still expire, so nothing is lost
-            logger.exception("could not give back %d task(s) of a closed stream", len(leases))
+    try:
+        db.run(services.return_queue_tasks, leases=leases)
+    except Exception:  # logged; their leases still expire, so nothing is lost
+        logger.exception("could not give back %d task(s) of a closed stream", len(leases))
 
 
 def receive_tasks(requests: Iterable[Any], context: grpc.ServicerContext) -> Iterator[pb.ReceiveQueueByChannelResponse]:
@@ -179,13 +168,12 @@ def receive_tasks(requests: Iterable[Any], context: grpc.ServicerContext) -> Ite
     if not context.add_callback(session.close):
         return  # terminated before it began
     try:
-        with database():
-            for request in requests:
-                task = _next_task(request, context, session)
-                if task is None:
-                    return  # the stream went away while it waited
-                yield pb.ReceiveQueueByChannelResponse(Tasks=handlers.task_message(task))
-            session.linger(context)
+        for request in requests:
+            task = _next_task(request, context, session)
+            if task is None:
+                return  # the stream went away while it waited
+            yield pb.ReceiveQueueByChannelResponse(Tasks=handlers.task_message(task))
+        session.linger(context)
     except grpc.RpcError:
         return  # the client went away: session.close gives back what it held
 
@@ -194,9 +182,8 @@ def _next_task(request: Any, context: grpc.ServicerContext, session: ReceiveSess
     if isinstance(request, Malformed):
         context.abort(grpc.StatusCode.INVALID_ARGUMENT, request.message)
     try:
-        recover_connection()
         task = services.receive_queue_task(
-            channel=request.Channel, wait_seconds=None, stop=lambda: not context.is_active(), holder=session.holder
+            channel=request.Channel, wait_seconds=None, stop=lambda: not context.is_active(), holder=session.holder, claim=db.claim
         )
     except Forbidden as error:
         context.abort(grpc.StatusCode.PERMISSION_DENIED, str(error))

@@ -9,6 +9,7 @@ from tasks_app.services.dispatch import add_dispatch_task, find_dispatch_task
 from tasks_app.services.executions import complete_pending, record_outcome, retry_execution, run_execution, run_executions
 from tasks_app.services.firing import claim_due_occurrences, dispatch_due_executions, next_due, recover_lost_executions
 from tasks_app.services.jobs import create_job, delete_job, pause_job, resume_job, trigger_job, update_job
+from tasks_app.services.queue_handout import receive_queue_task, report_queue_task
 from tasks_app.services.queues import (
     cancel_queue_task,
     create_queue_task,
@@ -18,9 +19,7 @@ from tasks_app.services.queues import (
     held_leases,
     queue_length,
     queue_tasks_of_owner,
-    receive_queue_task,
     repair_ready_queues,
-    report_queue_task,
     return_queue_tasks,
     sweep_queue_tasks,
 )

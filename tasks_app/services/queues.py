@@ -9,14 +9,12 @@ that holds it can be reported, returned or expired."""
 
 from __future__ import annotations
 
-import time
 import uuid
-from collections.abc import Callable, Iterable
-from datetime import datetime, timedelta
+from collections.abc import Iterable
+from datetime import datetime
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F
+from django.db.models import Count
 from django.utils import timezone
 
 from tasks_app import ready_queue, scope
@@ -143,69 +141,7 @@ def _prior(prior_id: int) -> QueueTask:
     return prior
 
 
-# --- handing out ---------------------------------------------------------------------------------
-
-
-def receive_queue_task(
-    *, channel: str, wait_seconds: float | None, stop: Callable[[], bool] = lambda: False, holder: str = ""
-) -> QueueTask | None:
-    """Hand out the oldest ready task of ``channel`` under a lease, waiting for one up to
-    ``wait_seconds`` (None: until ``stop()``). None when none came. ``holder`` names the
-    receiver in the task's history."""
-    _channel(channel)
-    scope.current().require_write(channel, field="Channel")
-    deadline = None if wait_seconds is None else time.monotonic() + wait_seconds
-    while not stop():
-        remaining = ready_queue.POP_SLICE_SECONDS if deadline is None else deadline - time.monotonic()
-        task_id = ready_queue.pop(channel, timeout=remaining)
-        if task_id is None:
-            if deadline is not None and time.monotonic() >= deadline:
-                return None
-            continue
-        task = _claim(task_id, holder)  # None for a stale entry: each pop removes one, so look again
-        if task is not None:
-            return task
-    return None
-
-
-@transaction.atomic
-def _claim(task_id: int, holder: str) -> QueueTask | None:
-    """WAITING -> PROCEEDING, if it still is: a stale or duplicate queue entry claims nothing."""
-    now = timezone.now()
-    claimed = QueueTask.objects.filter(pk=task_id, state=QueueTaskState.WAITING, ready_at__isnull=False).update(
-        state=QueueTaskState.PROCEEDING, ready_at=None, deliveries=F("deliveries") + 1, updated_at=now,
-        lease_expires_at=now + timedelta(seconds=settings.QUEUE_LEASE_SECONDS),
-    )  # fmt: skip
-    if not claimed:
-        return None
-    task = QueueTask.objects.get(pk=task_id)
-    _record(_event(task, Kind.HANDED_OUT, now, note=f"to {holder}" if holder else ""))
-    return task
-
-
-# --- results -----------------------------------------------------------------------------------
-
-
-@transaction.atomic
-def report_queue_task(*, task_id: int, state: int, output: str = "") -> QueueTask:
-    """A worker's result for a task it holds. Refused unless the task is PROCEEDING."""
-    kind = REPORTS.get(state)
-    if kind is None:
-        raise InvalidInput("must be 1 (success), 2 (failure), 3 (retry) or 4 (cancel)", field="State")
-    _text(output, field="Output")
-    task = _locked(task_id)
-    scope.current().require_write(task.channel, field="ID")
-    if task.state != QueueTaskState.PROCEEDING:
-        raise Conflict(f"task {task_id} is {task.state}, not PROCEEDING: its lease ended or it was settled", field="ID")
-    now = timezone.now()
-    task.output = output
-    if kind == Kind.SUCCEEDED:
-        _succeed(task, now)
-    elif kind == Kind.CANCELLED:
-        _cancel_chain(task, now, note="cancelled by its worker")
-    else:
-        _end_attempt(task, now, kind)
-    return task
+# --- results (handing out and reports are in queue_handout) --------------------------------------
 
 
 def _settle(task: QueueTask, state: str) -> None:
