@@ -339,7 +339,7 @@ GRPC_MAX_WORKERS = env_int("GRPC_MAX_WORKERS", 128)
 # PEM files: with both set the server speaks TLS only; otherwise plaintext (keep GRPC_BIND private then).
 GRPC_TLS_CERT = os.environ.get("GRPC_TLS_CERT", "")
 GRPC_TLS_KEY = os.environ.get("GRPC_TLS_KEY", "")
-# Threads that make its database work (its connections: these plus a claimer and a reporter).
+# Threads that make its database work (its connections: these plus a creator, a claimer and a reporter).
 GRPC_DATABASE_THREADS = env_int("GRPC_DATABASE_THREADS", 4)
 # A handed-out task comes back (RetryCount + 1) when its worker neither reports nor stays connected this long.
 QUEUE_LEASE_SECONDS = env_int("QUEUE_LEASE_SECONDS", 30)

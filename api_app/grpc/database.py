@@ -5,8 +5,8 @@ its own connection. Left there, a server with 32 receive streams holds 60-odd Po
 connections, and a stream that starts when the database has no connection left to give (its
 ``max_connections`` is shared with every other client) fails its claims and reports. Here the
 calls hand their database work to a few long-lived threads instead, so the server's connection
-count is fixed (``GRPC_DATABASE_THREADS`` plus one claimer and one reporter), whatever the
-number of streams. The claimer and the reporter write what arrives together as one batch (see
+count is fixed (``GRPC_DATABASE_THREADS`` plus one creator, one claimer and one reporter), whatever the
+number of streams. The creator, the claimer and the reporter write what arrives together as one batch (see
 group_commit): under load many claims or reports share one transaction."""
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from django.db import close_old_connections
 
 from tasks_app.models import QueueTask
 from tasks_app.services.group_commit import GroupCommit
+from tasks_app.services.queue_creation import NewTask, create_queue_tasks
 from tasks_app.services.queue_handout import ClaimRequest, Report, claim_queue_tasks, report_queue_tasks
 
 T = TypeVar("T")
@@ -45,11 +46,20 @@ def _threads(name: str, count: int) -> DatabaseThreads:
 
 _claims = GroupCommit(claim_queue_tasks)
 _reports = GroupCommit(report_queue_tasks)
+_creates = GroupCommit(create_queue_tasks)
 
 
 def run(fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
     """``fn(*args, **kwargs)`` on one of the server's database threads; its result or error."""
     return _threads("database", settings.GRPC_DATABASE_THREADS).submit(fn, *args, **kwargs).result()
+
+
+def create(**fields: Any) -> tuple[QueueTask, bool]:
+    """Create a task (``services.create_queue_task``'s arguments), in the creator's next batch."""
+    result = _creates(NewTask(**fields), on=_threads("creates", 1))
+    if isinstance(result, Exception):
+        raise result
+    return result
 
 
 def claim(request: ClaimRequest) -> QueueTask | None:

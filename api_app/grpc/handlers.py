@@ -64,10 +64,11 @@ def task_message(task: QueueTask) -> pb.Task:
     )  # fmt: skip
 
 
-def create_task(request: pb.CreateTaskRequest) -> pb.CreateTaskResponse:
+def create_task(request: pb.CreateTaskRequest, create: Callable[..., tuple[QueueTask, bool]] | None = None) -> pb.CreateTaskResponse:
+    """``create`` makes the task (default: ``services.create_queue_task``, in this thread)."""
     with answering(pb.CreateTaskResponse()) as response:
         given = request.Task
-        task, created = services.create_queue_task(
+        task, created = (create or services.create_queue_task)(
             channel=given.Channel, hash_code=given.HashCode, owner=given.Owner, input=given.Input,
             prior_id=given.Prior, next_id=given.Next, retry_max_limit=given.RetryMaxLimit,
         )  # fmt: skip

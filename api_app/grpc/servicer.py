@@ -98,6 +98,13 @@ def report_results(requests: Iterable[Any], context: grpc.ServicerContext) -> It
         return  # the client went away; every report it sent was answered
 
 
+def _create(request: Any, context: grpc.ServicerContext) -> pb.CreateTaskResponse:
+    """A creation, made in the creator's next batch (see api_app.grpc.database)."""
+    if isinstance(request, Malformed):
+        return pb.CreateTaskResponse(State=400, Message=request.message)
+    return handlers.create_task(request, create=db.create)
+
+
 def _report(request: Any) -> pb.ReportTaskResultResponse:
     """A report, taken in the reporter's next batch (see api_app.grpc.database)."""
     if isinstance(request, Malformed):
@@ -208,6 +215,9 @@ def method_handlers() -> dict[str, grpc.RpcMethodHandler]:
         )
         for name, method in handlers.UNARY.items()
     }
+    table["CreateTask"] = grpc.unary_unary_rpc_method_handler(
+        _create, request_deserializer=tolerant(pb.CreateTaskRequest), response_serializer=pb.CreateTaskResponse.SerializeToString
+    )
     table["ReportTaskResult"] = grpc.stream_stream_rpc_method_handler(
         report_results,
         request_deserializer=tolerant(pb.ReportTaskResultRequest),

@@ -243,7 +243,7 @@ def return_queue_tasks(*, leases: Iterable[Lease]) -> int:
     """A receive stream that dropped gives back the deliveries it held and nobody reported:
     at once, counted like an expired lease. Returns how many went back (or failed)."""
     returned = 0
-    for task_id, delivery in sorted(set(leases)):
+    for task_id, delivery in sorted(held_leases(leases=leases)):  # most were reported: one query skips them
         with transaction.atomic():
             task = QueueTask.objects.select_for_update().filter(pk=task_id, state=QueueTaskState.PROCEEDING, deliveries=delivery).first()
             if task is not None:

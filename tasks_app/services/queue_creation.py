@@ -1,0 +1,91 @@
+"""Creating pull-queue tasks in batches: the creations that arrive together (see group_commit)
+as one transaction of one SELECT (for the HashCodes given), one INSERT of tasks and one INSERT
+of history. A task chained to a prior takes the one-task path (it locks its prior), in the same
+transaction. Each creation gets its own result, an error being that creation's alone."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from tasks_app.exceptions import JobError
+from tasks_app.models import QueueTask, QueueTaskEvent
+from tasks_app.models import QueueTaskEventKind as Kind
+from tasks_app.models.queues import DEFAULT_RETRY_MAX_LIMIT
+from tasks_app.services.queues import _check_new, _event, _publish_on_commit, create_queue_task
+
+Created = tuple[QueueTask, bool]  # the task, and whether this call created it (False: its HashCode existed)
+
+
+@dataclass(frozen=True)
+class NewTask:
+    channel: str
+    hash_code: str = ""
+    owner: int = 0
+    input: str = ""
+    prior_id: int = 0
+    next_id: int = 0
+    retry_max_limit: int = 0
+
+
+def create_queue_tasks(batch: Sequence[NewTask]) -> list[Created | JobError]:
+    """Each a new task, or the existing one with its HashCode, as ``create_queue_task`` makes it.
+    A HashCode that a concurrent creation takes first fails the batch's INSERT: group commit then
+    makes each creation on its own, where ``create_queue_task`` answers it."""
+    if len(batch) == 1:
+        return [_create_one(batch[0])]
+    results: list[Created | JobError | None] = [_invalid(new) for new in batch]
+    with transaction.atomic():
+        _create_unchained(batch, results)
+        for index, new in enumerate(batch):
+            if results[index] is None:  # chained: locks its prior, one task at a time
+                results[index] = _create_one(new)
+    return results  # type: ignore[return-value]
+
+
+def _create_one(new: NewTask) -> Created | JobError:
+    try:
+        return create_queue_task(**asdict(new))
+    except JobError as error:
+        return error
+
+
+def _invalid(new: NewTask) -> JobError | None:
+    try:
+        _check_new(**{name: value for name, value in asdict(new).items() if name != "prior_id"})
+    except JobError as error:
+        return error
+    return None
+
+
+def _create_unchained(batch: Sequence[NewTask], results: list[Created | JobError | None]) -> None:
+    """Fill ``results`` for the valid creations without a prior."""
+    indexes = [i for i, new in enumerate(batch) if results[i] is None and not new.prior_id]
+    given = {batch[i].hash_code for i in indexes if batch[i].hash_code}
+    known = {task.hash_code: task for task in QueueTask.objects.filter(hash_code__in=given)} if given else {}
+    now = timezone.now()
+    fresh: list[QueueTask] = []
+    for index in indexes:
+        new = batch[index]
+        code = new.hash_code or uuid.uuid4().hex
+        if code in known:  # it existed, or an earlier creation of this batch made it
+            results[index] = (known[code], False)
+            continue
+        known[code] = task = _new_task(new, code, now)
+        fresh.append(task)
+        results[index] = (task, True)
+    QueueTask.objects.bulk_create(fresh)
+    QueueTaskEvent.objects.bulk_create([_event(task, Kind.CREATED, now) for task in fresh])
+    _publish_on_commit(fresh)
+
+
+def _new_task(new: NewTask, hash_code: str, now: datetime) -> QueueTask:
+    return QueueTask(
+        channel=new.channel, hash_code=hash_code, owner=new.owner, input=new.input, ready_at=now,
+        retry_max_limit=new.retry_max_limit or DEFAULT_RETRY_MAX_LIMIT,
+    )  # fmt: skip
