@@ -50,17 +50,33 @@ def timed(job: Any, threads: int) -> float:
     return time.perf_counter() - started
 
 
-def run(client: Client, receivers: int, count: int) -> dict[str, Any]:
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a process and its children (gunicorn's workers) have used so far:
+    the server's cost per task, which the machine's load does not inflate as it does wall time."""
+    total = 0.0
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    total = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total + sum(cpu_seconds(int(child)) for child in children)
+
+
+def run(client: Client, receivers: int, count: int, *, server_pid: int) -> dict[str, Any]:
     channel = f"bench-{receivers}-{uuid.uuid4().hex[:8]}"
+    cpu_before = cpu_seconds(server_pid)
     creations = Tickets(count)
     created = timed(lambda: _create(client, channel, creations), CREATORS)
     tally = Tally()
     tickets = Tickets(count)
     drained = timed(lambda: work(client, channel, tickets, tally), receivers)
+    cpu_ms = 1000 * (cpu_seconds(server_pid) - cpu_before) / count
     cuts = statistics.quantiles(tally.latencies, n=100)
     return {
         "via": client.name, "receivers": receivers, "tasks": count, "create/s": count / created, "receive+report/s": count / drained,
         "end-to-end/s": count / (created + drained), "receive p50 ms": cuts[49] * 1000, "receive p99 ms": cuts[98] * 1000,
+        "server CPU ms/task": cpu_ms,
         "exactly once": exactly_once(channel, tally),
     }  # fmt: skip
 
@@ -173,8 +189,11 @@ def bench(database: str, counts: list[int], tasks: int, vias: list[str]) -> bool
     print(f"\nqueues benchmark on {database.split('@')[-1]}; load average {os.getloadavg()[0]:.2f} at the start")
     try:
         with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
-            clients: dict[str, Client] = {"grpc": GrpcClient(QueuesStub(channel)), "rest": RestClient(base)}
-            rows = [run(clients[via], receivers, tasks) for via in vias for receivers in counts]
+            clients: dict[str, tuple[Client, int]] = {
+                "grpc": (GrpcClient(QueuesStub(channel)), server.pid),
+                "rest": (RestClient(base), web.pid),
+            }
+            rows = [run(clients[via][0], receivers, tasks, server_pid=clients[via][1]) for via in vias for receivers in counts]
     finally:
         stop(server)
         stop(web)

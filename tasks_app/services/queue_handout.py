@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from tasks_app import ready_queue, scope
@@ -90,37 +90,50 @@ def claim_queue_task(request: ClaimRequest) -> QueueTask | None:
 @transaction.atomic
 def claim_queue_tasks(requests: Sequence[ClaimRequest]) -> list[QueueTask | None]:
     """WAITING -> PROCEEDING for each task that still is: a stale or duplicate queue entry
-    claims nothing (None). One UPDATE for the batch, its rows read back by RETURNING."""
-    now = timezone.now()
-    claimed = {task.pk: task for task in _claim_rows({r.task_id for r in requests if 0 < r.task_id <= MAX_STORED_INT}, now)}
-    results: list[QueueTask | None] = []
-    events = []
+    claims nothing (None). One UPDATE for the batch, its rows read back by RETURNING; on
+    PostgreSQL the same statement writes their history."""
+    notes: dict[int, str] = {}  # the first request for a task gets it
     for request in requests:
-        task = claimed.pop(request.task_id, None)  # pop: a duplicate request gets nothing
-        results.append(task)
-        if task is not None:
-            events.append(_event(task, Kind.HANDED_OUT, now, note=f"to {request.holder}" if request.holder else ""))
-    QueueTaskEvent.objects.bulk_create(events)
-    return results
+        if 0 < request.task_id <= MAX_STORED_INT:
+            notes.setdefault(request.task_id, f"to {request.holder}" if request.holder else "")
+    claimed = {task.pk: task for task in _claim_rows(notes, timezone.now())} if notes else {}
+    return [claimed.pop(request.task_id, None) for request in requests]
 
 
-def _claim_rows(task_ids: set[int], now: datetime) -> list[QueueTask]:
-    if not task_ids:
-        return []
+def _claim_rows(notes: dict[int, str], now: datetime) -> list[QueueTask]:
     fields = QueueTask._meta.concrete_fields
     table, pk = rows.quote(QueueTask._meta.db_table), rows.quote(QueueTask._meta.pk.column)  # type: ignore[union-attr]
-    state, ready_at = rows.quote("state"), rows.quote("ready_at")
-    sql = (
-        f"UPDATE {table} SET {state} = %s, {ready_at} = NULL, {rows.quote('deliveries')} = {rows.quote('deliveries')} + 1,"
+    state, ready_at, deliveries = rows.quote("state"), rows.quote("ready_at"), rows.quote("deliveries")
+    update = (
+        f"UPDATE {table} SET {state} = %s, {ready_at} = NULL, {deliveries} = {deliveries} + 1,"
         f" {rows.quote('updated_at')} = %s, {rows.quote('lease_expires_at')} = %s"
-        f" WHERE {pk} IN ({rows.placeholders(len(task_ids))}) AND {rows.unindexed_test(state)} AND {ready_at} IS NOT NULL"
-        f" RETURNING {', '.join(f'{table}.{rows.quote(f.column)}' for f in fields)}"
+        f" WHERE {pk} IN ({rows.placeholders(len(notes))}) AND {rows.unindexed_test(state)} AND {ready_at} IS NOT NULL"
+        f" RETURNING {', '.join(rows.quote(f.column) for f in fields)}"
     )
     lease_ends = now + timedelta(seconds=settings.QUEUE_LEASE_SECONDS)
     at, until = rows.prep(rows.field(QueueTask, "updated_at"), now), rows.prep(rows.field(QueueTask, "lease_expires_at"), lease_ends)
-    found = rows.select(sql, [QueueTaskState.PROCEEDING, at, until, *sorted(task_ids), QueueTaskState.WAITING], fields)
+    params = [QueueTaskState.PROCEEDING, at, until, *notes, QueueTaskState.WAITING]
+    if connection.vendor == "postgresql":
+        found = rows.select(_with_history(update), [*params, at, Kind.HANDED_OUT, list(notes), list(notes.values())], fields)
+    else:
+        found = rows.select(update, params, fields)
     names = [f.attname for f in fields]
-    return [rows.partial(QueueTask, dict(zip(names, values, strict=True))) for values in found]
+    claimed = [rows.partial(QueueTask, dict(zip(names, values, strict=True))) for values in found]
+    if connection.vendor != "postgresql":
+        QueueTaskEvent.objects.bulk_create([_event(task, Kind.HANDED_OUT, now, note=notes[task.pk]) for task in claimed])
+    return claimed
+
+
+def _with_history(update: str) -> str:
+    """``update`` and the INSERT of its rows' history as one statement (one round trip)."""
+    events = rows.quote(QueueTaskEvent._meta.db_table)
+    columns = ", ".join(rows.quote(c) for c in ("task_id", "at", "kind", "state", "retry_count", "delivery", "note"))
+    return (
+        f"WITH claimed AS ({update}), history AS (INSERT INTO {events} ({columns})"
+        " SELECT claimed.id, %s, %s, claimed.state, claimed.retry_count, claimed.deliveries, given.note"
+        " FROM claimed JOIN unnest(%s::bigint[], %s::text[]) AS given(id, note) ON given.id = claimed.id)"
+        " SELECT * FROM claimed"
+    )
 
 
 # --- results -----------------------------------------------------------------------------------
