@@ -7,10 +7,12 @@ connections, and a stream that starts when the database has no connection left t
 calls hand their database work to a few long-lived threads instead, so the server's connection
 count is fixed (``GRPC_DATABASE_THREADS`` plus one creator, one claimer and one reporter), whatever the
 number of streams. The creator, the claimer and the reporter write what arrives together as one batch (see
-group_commit): under load many claims or reports share one transaction."""
+group_commit): under load many share one transaction. A batch mixes callers, so each creation
+and report carries its caller's tenancy scope, and is checked against it, as on its own."""
 
 from __future__ import annotations
 
+import contextvars
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from functools import cache
@@ -50,8 +52,10 @@ _creates = GroupCommit(create_queue_tasks)
 
 
 def run(fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
-    """``fn(*args, **kwargs)`` on one of the server's database threads; its result or error."""
-    return _threads("database", settings.GRPC_DATABASE_THREADS).submit(fn, *args, **kwargs).result()
+    """``fn(*args, **kwargs)`` on one of the server's database threads, in the caller's context
+    (its tenancy scope above all); its result or error."""
+    context = contextvars.copy_context()
+    return _threads("database", settings.GRPC_DATABASE_THREADS).submit(context.run, fn, *args, **kwargs).result()
 
 
 def create(**fields: Any) -> tuple[QueueTask, bool]:

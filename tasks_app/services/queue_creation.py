@@ -7,16 +7,18 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
 
-from tasks_app.exceptions import JobError
+from tasks_app import scope as scope_module
+from tasks_app.exceptions import Conflict, JobError
 from tasks_app.models import QueueTask, QueueTaskEvent
 from tasks_app.models import QueueTaskEventKind as Kind
 from tasks_app.models.queues import DEFAULT_RETRY_MAX_LIMIT
+from tasks_app.scope import Scope
 from tasks_app.services.queues import _check_new, _event, _publish_on_commit, create_queue_task
 
 Created = tuple[QueueTask, bool]  # the task, and whether this call created it (False: its HashCode existed)
@@ -31,6 +33,12 @@ class NewTask:
     prior_id: int = 0
     next_id: int = 0
     retry_max_limit: int = 0
+    # The caller's tenancy scope: a batch is written on another thread, for many callers.
+    scope: Scope = field(default_factory=scope_module.current)
+
+    def arguments(self) -> dict[str, object]:
+        """``create_queue_task``'s keyword arguments."""
+        return {name: value for name, value in asdict(self).items() if name != "scope"}
 
 
 def create_queue_tasks(batch: Sequence[NewTask]) -> list[Created | JobError]:
@@ -50,14 +58,16 @@ def create_queue_tasks(batch: Sequence[NewTask]) -> list[Created | JobError]:
 
 def _create_one(new: NewTask) -> Created | JobError:
     try:
-        return create_queue_task(**asdict(new))
+        with scope_module.using(new.scope):
+            return create_queue_task(**new.arguments())  # type: ignore[arg-type]
     except JobError as error:
         return error
 
 
 def _invalid(new: NewTask) -> JobError | None:
     try:
-        _check_new(**{name: value for name, value in asdict(new).items() if name != "prior_id"})
+        _check_new(**{name: value for name, value in new.arguments().items() if name != "prior_id"})  # type: ignore[arg-type]
+        new.scope.require_write(new.channel, field="Channel")
     except JobError as error:
         return error
     return None
@@ -74,7 +84,7 @@ def _create_unchained(batch: Sequence[NewTask], results: list[Created | JobError
         new = batch[index]
         code = new.hash_code or uuid.uuid4().hex
         if code in known:  # it existed, or an earlier creation of this batch made it
-            results[index] = (known[code], False)
+            results[index] = _existing(known[code], new)
             continue
         known[code] = task = _new_task(new, code, now)
         fresh.append(task)
@@ -82,6 +92,12 @@ def _create_unchained(batch: Sequence[NewTask], results: list[Created | JobError
     QueueTask.objects.bulk_create(fresh)
     QueueTaskEvent.objects.bulk_create([_event(task, Kind.CREATED, now) for task in fresh])
     _publish_on_commit(fresh)
+
+
+def _existing(task: QueueTask, new: NewTask) -> Created | JobError:
+    if not new.scope.sees(task.channel):  # another tenant's task: not shown, and its HashCode not reusable
+        return Conflict("is taken by a task this caller cannot see", field="HashCode")
+    return task, False
 
 
 def _new_task(new: NewTask, hash_code: str, now: datetime) -> QueueTask:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -23,6 +23,7 @@ from tasks_app import ready_queue, scope
 from tasks_app.exceptions import Conflict, InvalidInput, JobError, NotFound
 from tasks_app.models import QueueTask, QueueTaskEvent, QueueTaskState
 from tasks_app.models import QueueTaskEventKind as Kind
+from tasks_app.scope import Scope
 from tasks_app.services import rows
 from tasks_app.services.queues import (
     MAX_STORED_INT,
@@ -52,6 +53,8 @@ class Report:
     task_id: int
     state: int
     output: str = ""
+    # The caller's tenancy scope: a batch is written on another thread, for many callers.
+    scope: Scope = field(default_factory=scope.current)
 
 
 Claim = Callable[[ClaimRequest], "QueueTask | None"]
@@ -157,7 +160,7 @@ def report_queue_tasks(reports: Sequence[Report]) -> list[QueueTask | JobError]:
     results: list[QueueTask | JobError] = []
     plain: list[tuple[QueueTask, str, str]] = []
     for report in reports:
-        error = _report_error(report) or _refusal(report.task_id, locked.get(report.task_id))
+        error = _report_error(report) or _refusal(report, locked.get(report.task_id))
         if error is not None:
             results.append(error)
             continue
@@ -165,7 +168,8 @@ def report_queue_tasks(reports: Sequence[Report]) -> list[QueueTask | JobError]:
         task.output = report.output
         kind = REPORTS[report.state]
         if kind == Kind.CANCELLED or task.next_id is not None:
-            _settle_moving_chain(task, kind, now)
+            with scope.using(report.scope):
+                _settle_moving_chain(task, kind, now)
         else:
             plain.append((task, kind, _settle_alone(task, kind, now)))
         results.append(task)
@@ -183,9 +187,14 @@ def _report_error(report: Report) -> JobError | None:
     return None
 
 
-def _refusal(task_id: int, task: QueueTask | None) -> JobError | None:
-    if task is None:
+def _refusal(report: Report, task: QueueTask | None) -> JobError | None:
+    task_id = report.task_id
+    if task is None or not report.scope.sees(task.channel):  # another tenant's task is not found
         return NotFound(f"no task {task_id}", field="ID")
+    try:
+        report.scope.require_write(task.channel, field="ID")
+    except JobError as error:
+        return error
     if task.state != QueueTaskState.PROCEEDING:
         return Conflict(f"task {task_id} is {task.state}, not PROCEEDING: its lease ended or it was settled", field="ID")
     return None

@@ -10,8 +10,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from tasks_app import ready_queue, services
-from tasks_app.exceptions import Conflict, InvalidInput, NotFound
+from tasks_app.exceptions import Conflict, Forbidden, InvalidInput, NotFound
 from tasks_app.models import QueueTask, QueueTaskEvent
+from tasks_app.scope import Scope
 from tasks_app.services.queue_creation import NewTask, create_queue_tasks
 from tasks_app.services.queue_handout import ClaimRequest, Report, claim_queue_tasks, report_queue_tasks
 
@@ -105,3 +106,16 @@ def test_a_batch_costs_the_same_statements_whatever_its_size(queues: redis.Redis
         connection.vendor == "sqlite"
     ):  # claims: UPDATE … RETURNING, INSERT; reports: SELECT … FOR UPDATE, UPDATE, INSERT; creations: INSERT, INSERT
         assert one == [2, 3, 2]
+
+
+def test_each_item_of_a_batch_is_checked_against_its_own_callers_scope(queues: redis.Redis) -> None:
+    billing = Scope(patterns=("billing",), holder="the billing token")
+    mine, theirs = make(1, channel="billing")[0], make(1, channel="payroll")[0]
+    claim_queue_tasks([ClaimRequest(mine.pk), ClaimRequest(theirs.pk)])
+    reported = report_queue_tasks([Report(mine.pk, SUCCESS, scope=billing), Report(theirs.pk, SUCCESS, scope=billing)])
+    assert isinstance(reported[0], QueueTask) and isinstance(reported[1], NotFound)  # another tenant's task is not found
+    created = create_queue_tasks([NewTask("billing", scope=billing), NewTask("payroll", scope=billing), NewTask("payroll", hash_code="x")])
+    assert isinstance(created[0], tuple) and isinstance(created[1], Forbidden) and isinstance(created[2], tuple)
+    assert isinstance(
+        create_queue_tasks([NewTask("billing", hash_code="x", scope=billing), NewTask("billing", scope=billing)])[0], Conflict
+    )

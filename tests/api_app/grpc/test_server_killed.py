@@ -22,6 +22,7 @@ from api_app.grpc.generated.standard_pb2_grpc import QueuesStub
 from tasks_app import services
 from tasks_app.models import QueueTask, QueueTaskEvent
 from tests.api_app.grpc.client import Receiver, Reporter
+from tests.api_app.grpc.tokens import authorized, staff_key
 from tests.conftest import ROOT, Processes, wait_for
 
 SUCCESS = 1
@@ -41,7 +42,7 @@ def grpc_server(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], QueuesS
         assert process.stdout is not None
         port = next(int(m.group(1)) for line in process.stdout if (m := re.search(r"serving standard\.Queues on .*:(\d+)", line)))
         with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
-            yield process, QueuesStub(channel)
+            yield process, QueuesStub(authorized(channel, staff_key()))
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
