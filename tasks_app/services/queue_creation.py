@@ -1,7 +1,8 @@
 """Creating pull-queue tasks in batches: the creations that arrive together (see group_commit)
 as one transaction of one SELECT (for the HashCodes given), one INSERT of tasks and one INSERT
-of history. A task chained to a prior takes the one-task path (it locks its prior), in the same
-transaction. Each creation gets its own result, an error being that creation's alone."""
+of history (on PostgreSQL both INSERTs are one statement). A task chained to a prior takes the
+one-task path (it locks its prior), in the same transaction. Each creation gets its own result,
+an error being that creation's alone."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
-from django.db import transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from tasks_app import scope as scope_module
@@ -19,6 +20,7 @@ from tasks_app.models import QueueTask, QueueTaskEvent
 from tasks_app.models import QueueTaskEventKind as Kind
 from tasks_app.models.queues import DEFAULT_RETRY_MAX_LIMIT
 from tasks_app.scope import Scope
+from tasks_app.services import rows
 from tasks_app.services.queues import _check_new, _event, _publish_on_commit, create_queue_task
 
 Created = tuple[QueueTask, bool]  # the task, and whether this call created it (False: its HashCode existed)
@@ -45,14 +47,17 @@ def create_queue_tasks(batch: Sequence[NewTask]) -> list[Created | JobError]:
     """Each a new task, or the existing one with its HashCode, as ``create_queue_task`` makes it.
     A HashCode that a concurrent creation takes first fails the batch's INSERT: group commit then
     makes each creation on its own, where ``create_queue_task`` answers it."""
-    if len(batch) == 1:
-        return [_create_one(batch[0])]
     results: list[Created | JobError | None] = [_invalid(new) for new in batch]
-    with transaction.atomic():
-        _create_unchained(batch, results)
-        for index, new in enumerate(batch):
-            if results[index] is None:  # chained: locks its prior, one task at a time
-                results[index] = _create_one(new)
+    try:
+        with transaction.atomic():
+            _create_unchained(batch, results)
+            for index, new in enumerate(batch):
+                if results[index] is None:  # chained: locks its prior, one task at a time
+                    results[index] = _create_one(new)
+    except IntegrityError:
+        if len(batch) > 1:
+            raise
+        return [_create_one(batch[0])]  # which finds the task that took its HashCode
     return results  # type: ignore[return-value]
 
 
@@ -89,9 +94,30 @@ def _create_unchained(batch: Sequence[NewTask], results: list[Created | JobError
         known[code] = task = _new_task(new, code, now)
         fresh.append(task)
         results[index] = (task, True)
-    QueueTask.objects.bulk_create(fresh)
-    QueueTaskEvent.objects.bulk_create([_event(task, Kind.CREATED, now) for task in fresh])
+    if not fresh:
+        return
+    if connection.vendor == "postgresql":
+        _insert_with_history(fresh, now)
+    else:
+        QueueTask.objects.bulk_create(fresh)
+        QueueTaskEvent.objects.bulk_create([_event(task, Kind.CREATED, now) for task in fresh])
     _publish_on_commit(fresh)
+
+
+def _insert_with_history(tasks: list[QueueTask], now: datetime) -> None:
+    """The tasks and their history in one statement (one round trip); sets each task's id."""
+    insert, params = rows.insert_statement(tasks)
+    events = rows.quote(QueueTaskEvent._meta.db_table)
+    columns = ", ".join(rows.quote(c) for c in ("task_id", "at", "kind", "state", "retry_count", "delivery", "note"))
+    sql = (
+        f"WITH created AS ({insert} RETURNING id, hash_code, state), history AS (INSERT INTO {events} ({columns})"
+        " SELECT id, %s, %s, state, 0, 0, '' FROM created) SELECT id, hash_code FROM created"
+    )
+    at = rows.prep(rows.field(QueueTaskEvent, "at"), now)
+    ids = {code: pk for pk, code in rows.select(sql, [*params, at, Kind.CREATED], [QueueTask._meta.pk, rows.field(QueueTask, "hash_code")])}  # type: ignore[list-item]
+    for task in tasks:
+        task.pk = ids[task.hash_code]
+        task._state.adding, task._state.db = False, connection.alias
 
 
 def _existing(task: QueueTask, new: NewTask) -> Created | JobError:

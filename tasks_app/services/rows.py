@@ -144,6 +144,16 @@ def insert_each(instances: Sequence[Model], *, unique: str | None = None, replac
     _execute_each(f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({placeholders(len(fields))}){conflict}", values)
 
 
+def insert_statement(instances: Sequence[Model]) -> tuple[str, list[Any]]:
+    """PostgreSQL: one ``INSERT … SELECT * FROM unnest(…)`` of ``instances`` (auto_now fields
+    filled as save() fills them) and its parameters, for a caller to extend (RETURNING, a CTE)."""
+    meta = instances[0]._meta
+    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    values = [[prep(f, f.pre_save(instance, add=True)) for f in fields] for instance in instances]
+    columns = ", ".join(quote(f.column) for f in fields)
+    return f"INSERT INTO {quote(meta.db_table)} ({columns}) SELECT * FROM {_unnest(fields)}", _columns(values)
+
+
 def _one_statement(rows: int) -> bool:
     """Whether a batch of ``rows`` is written as one statement over arrays (PostgreSQL, a few
     rows or more) rather than one prepared statement per row."""
