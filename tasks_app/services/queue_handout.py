@@ -38,6 +38,8 @@ from tasks_app.services.queues import (
     _text,
 )
 
+# The columns of a task's history that the hand-written statements fill.
+_EVENT_COLUMNS = ", ".join(f'"{c}"' for c in ("task_id", "at", "kind", "state", "retry_count", "delivery", "note"))
 # What a report without a chain to move writes on its task.
 REPORTED_FIELDS = ["state", "output", "retry_count", "ready_at", "lease_expires_at", "updated_at"]
 
@@ -127,12 +129,26 @@ def _claim_rows(notes: dict[int, str], now: datetime) -> list[QueueTask]:
     return claimed
 
 
+def _update_with_history(settled: list[tuple[QueueTask, str, str]], now: datetime) -> None:
+    """The tasks' new state and their history in one statement (one round trip)."""
+    update, params = rows.update_statement([task for task, _, _ in settled], REPORTED_FIELDS)
+    table, events = rows.quote(QueueTask._meta.db_table), rows.quote(QueueTaskEvent._meta.db_table)
+    sql = (
+        f"WITH settled AS ({update} RETURNING {table}.id, {table}.state, {table}.retry_count, {table}.deliveries)"
+        f" INSERT INTO {events} ({_EVENT_COLUMNS}) SELECT settled.id, %s, given.kind, settled.state, settled.retry_count,"
+        " settled.deliveries, given.note FROM settled JOIN unnest(%s::bigint[], %s::text[], %s::text[]) AS given(id, kind, note)"
+        " ON given.id = settled.id"
+    )
+    at = rows.prep(rows.field(QueueTaskEvent, "at"), now)
+    ids, kinds, notes = ([t.pk for t, _, _ in settled], [k for _, k, _ in settled], [n[:500] for _, _, n in settled])
+    rows.execute(sql, [*params, at, ids, kinds, notes])
+
+
 def _with_history(update: str) -> str:
     """``update`` and the INSERT of its rows' history as one statement (one round trip)."""
     events = rows.quote(QueueTaskEvent._meta.db_table)
-    columns = ", ".join(rows.quote(c) for c in ("task_id", "at", "kind", "state", "retry_count", "delivery", "note"))
     return (
-        f"WITH claimed AS ({update}), history AS (INSERT INTO {events} ({columns})"
+        f"WITH claimed AS ({update}), history AS (INSERT INTO {events} ({_EVENT_COLUMNS})"
         " SELECT claimed.id, %s, %s, claimed.state, claimed.retry_count, claimed.deliveries, given.note"
         " FROM claimed JOIN unnest(%s::bigint[], %s::text[]) AS given(id, note) ON given.id = claimed.id)"
         " SELECT * FROM claimed"
@@ -231,6 +247,9 @@ def _write_plain(settled: list[tuple[QueueTask, str, str]], now: datetime) -> No
     if not settled:
         return
     tasks = [task for task, _, _ in settled]
-    rows.update_each(tasks, REPORTED_FIELDS)
-    QueueTaskEvent.objects.bulk_create([_event(task, kind, now, note=note) for task, kind, note in settled])
+    if connection.vendor == "postgresql":
+        _update_with_history(settled, now)
+    else:
+        rows.update_each(tasks, REPORTED_FIELDS)
+        QueueTaskEvent.objects.bulk_create([_event(task, kind, now, note=note) for task, kind, note in settled])
     _publish_on_commit(t for t in tasks if t.state == QueueTaskState.WAITING)

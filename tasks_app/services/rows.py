@@ -144,6 +144,22 @@ def insert_each(instances: Sequence[Model], *, unique: str | None = None, replac
     _execute_each(f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({placeholders(len(fields))}){conflict}", values)
 
 
+def update_statement(instances: Sequence[Model], names: Sequence[str]) -> tuple[str, list[Any]]:
+    """PostgreSQL: one ``UPDATE … FROM unnest(…)`` of each instance's ``names``, by primary key,
+    and its parameters, for a caller to extend (RETURNING, a CTE)."""
+    model = type(instances[0])
+    fields, pk = [field(model, name) for name in names], model._meta.pk
+    values = [[prep(f, getattr(i, f.attname)) for f in fields] + [i.pk] for i in instances]
+    table = quote(model._meta.db_table)
+    columns = ", ".join(f"c{n}" for n in range(len(fields) + 1))
+    assignments = ", ".join(f"{quote(f.column)} = v.c{n}" for n, f in enumerate(fields))
+    sql = (
+        f"UPDATE {table} SET {assignments} FROM {_unnest([*fields, pk])} AS v({columns})"  # type: ignore[list-item]
+        f" WHERE {table}.{quote(pk.column)} = v.c{len(fields)}"  # type: ignore[union-attr]
+    )
+    return sql, _columns(values)
+
+
 def insert_statement(instances: Sequence[Model]) -> tuple[str, list[Any]]:
     """PostgreSQL: one ``INSERT … SELECT * FROM unnest(…)`` of ``instances`` (auto_now fields
     filled as save() fills them) and its parameters, for a caller to extend (RETURNING, a CTE)."""
