@@ -3,8 +3,9 @@
 Each function takes a batch (the claims or reports that arrived together, see group_commit)
 and makes it one transaction with a fixed number of statements, whatever its size: a claim
 batch is one ``UPDATE … RETURNING`` and one INSERT of history; a report batch is one locking
-SELECT, one UPDATE and one INSERT (a report that moves a chain takes the per-task path). Each
-item gets its own result, an error being the result of that item alone: one bad report never
+SELECT, one UPDATE and one INSERT (a report that moves a chain takes the per-task path). On
+PostgreSQL each UPDATE and its INSERT of history are one statement (a data-modifying CTE), so
+the batch costs one round trip fewer. Each item gets its own result, an error being the result of that item alone: one bad report never
 fails the others. The one-item calls (``receive_queue_task``, ``report_queue_task``) are a batch
 of one, so every caller goes through the same rules."""
 
