@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -102,7 +103,8 @@ def _create(request: Any, context: grpc.ServicerContext) -> pb.CreateTaskRespons
     """A creation, made in the creator's next batch (see api_app.grpc.database)."""
     if isinstance(request, Malformed):
         return pb.CreateTaskResponse(State=400, Message=request.message)
-    return handlers.create_task(request, create=db.create)
+    with unavailable_during_outages(context):
+        return handlers.create_task(request, create=db.create)
 
 
 def _report(request: Any) -> pb.ReportTaskResultResponse:
