@@ -81,6 +81,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Which door (v1, a dialect, the admin) and who: read by the audit trail (tasks_app.services.audit).
+    "api_app.audit.AuditContextMiddleware",
     # Ends the namespace scope each API request runs in (api_app.tenancy).
     "api_app.tenancy.scope_middleware",
     # Last, as django-axes asks: admin login lockouts.
@@ -215,9 +217,6 @@ SIGNING_SECRET_CACHE_SECONDS = float(os.environ.get("SIGNING_SECRET_CACHE_SECOND
 CALLBACK_SECRETS_KEY = os.environ.get("CALLBACK_SECRETS_KEY", "")
 
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL)
-if CELERY_BROKER_URL.startswith("redis://"):
-    # kombu's Redis transport, keeping one client per channel (see tasks_app/broker.py).
-    CELERY_BROKER_TRANSPORT = "tasks_app.broker:Transport"
 CELERY_RESULT_BACKEND = "django-db"
 CELERY_RESULT_EXTENDED = True
 CELERY_TASK_TRACK_STARTED = True
@@ -236,7 +235,6 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": 3600,
     # Ten priority levels on Redis: 0 is served first.
     "priority_steps": list(range(10)),
-    "sep": ":",
     "queue_order_strategy": "priority",
 }
 CELERY_WORKER_SEND_TASK_EVENTS = env_bool("CELERY_WORKER_SEND_TASK_EVENTS", False)
@@ -326,6 +324,16 @@ DATABASE_VACUUM_INTERVAL_SECONDS = env_int("DATABASE_VACUUM_INTERVAL_SECONDS", 6
 CELERY_BEAT_SCHEDULE["database-vacuum"] = periodic(
     "tasks_app.tasks.vacuum_rewritten_tables", DATABASE_VACUUM_INTERVAL_SECONDS, priority=9, expires=DATABASE_VACUUM_INTERVAL_SECONDS
 )
+
+# --- Alert rules (tasks_app/services/alerts.py) ---------------------------------------------
+# A notice the webhook did not take is sent again after each of these delays, then dropped.
+ALERT_RETRY_DELAYS_SECONDS = [float(s) for s in os.environ.get("ALERT_RETRY_DELAYS_SECONDS", "5,30,120,600").split(",") if s.strip()]
+ALERT_TIMEOUT_SECONDS = float(os.environ.get("ALERT_TIMEOUT_SECONDS", "10"))
+# Optional e-mail notices go through Django's e-mail backend (EMAIL_HOST etc.; console by default).
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "jobplatform@localhost")
 
 # --- The dispatch dialect ------------------------------------------------------------------
 # A recall answered "asynchronized" is failed when its callee has not reported the outcome to

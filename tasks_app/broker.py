@@ -3,8 +3,12 @@
 kombu builds a new redis-py client object for each publish, each delivery's bookkeeping and each
 acknowledgement; redis-py's client fills a table of response callbacks when built, which costs
 more than the Redis command it then sends. A client is only a handle on the channel's connection
-pool (and safe to share between threads), so each channel keeps one. Selected by
-``CELERY_BROKER_TRANSPORT`` for ``redis://`` brokers (see settings).
+pool (and safe to share between threads), so each channel keeps one.
+
+The Celery app registers it as kombu's ``redis``/``rediss`` transport (``register``) rather than
+naming it in ``broker_transport``: the broker URL stays ``redis://…``, so tools that read the
+scheme (Flower's broker tab) know it, and the wire format is kombu's own, so stock Celery tools
+without the app (``celery --broker=redis://… inspect ping``) talk to the same workers.
 
 And one crash less: when the broker connection drops, Celery collects it (the transport forgets
 its connection details) and then closes its channel, whose QoS tries to put the messages still
@@ -21,6 +25,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from kombu import transport
 from kombu.transport import redis as kombu_redis
 
 logger = logging.getLogger(__name__)
@@ -70,3 +75,8 @@ class Channel(kombu_redis.Channel):
 
 class Transport(kombu_redis.Transport):
     Channel = Channel
+
+
+def register() -> None:
+    for scheme in ("redis", "rediss"):
+        transport.TRANSPORT_ALIASES[scheme] = f"{__name__}:Transport"

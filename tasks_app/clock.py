@@ -49,6 +49,12 @@ def now() -> datetime:
     return timezone.now() + _offset
 
 
+def cached_now() -> datetime:
+    """The database's time as last measured: no round trip, so a thread without a database
+    connection of its own (a callback thread) reads it too."""
+    return timezone.now() + _offset
+
+
 def seconds_until(moment: datetime) -> float:
     """Seconds from now until ``moment`` by the database's clock, as last measured: no round
     trip, so any thread may ask (threads without a database connection of their own too)."""

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.urls import re_path
 from rest_framework.routers import SimpleRouter
 
+from api_app.v1.operator_views import AlertRuleViewSet, AuditViewSet
 from api_app.v1.registry_views import RouteViewSet, ServiceViewSet
 from api_app.v1.tenancy_views import RotateSigningSecretView, SigningSecretView, TokenViewSet
 from api_app.v1.views import ExecutionViewSet, JobViewSet
@@ -22,6 +23,8 @@ router.register("executions", ExecutionViewSet, basename="execution")
 router.register("services", ServiceViewSet, basename="service")
 router.register(r"services/(?P<service_id>-?[0-9]+)/routes", RouteViewSet, basename="service-route")
 router.register("tokens", TokenViewSet, basename="token")
+router.register("alert-rules", AlertRuleViewSet, basename="alert-rule")
+router.register("audit", AuditViewSet, basename="audit")
 
 urlpatterns = [
     *router.urls,

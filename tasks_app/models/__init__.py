@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from tasks_app.models.alerts import AlertRule, AlertState
+from tasks_app.models.audit import AuditEntry
 from tasks_app.models.jobs import (
     Dialect,
     Execution,
@@ -17,6 +19,9 @@ from tasks_app.models.registry import Service, ServiceRoute
 from tasks_app.models.tenancy import ApiClient, SigningSecret
 
 __all__ = [
+    "AlertRule",
+    "AlertState",
+    "AuditEntry",
     "ApiClient",
     "Dialect",
     "Execution",

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from tasks_app.services import hangfire, registry  # the hangfire dialect and the service registry
+# Modules used by name: alert rules, the audit trail, the hangfire dialect and the service registry.
+from tasks_app.services import alerts, audit, hangfire, registry
 from tasks_app.services.broker_loss import resend_unclaimed
 from tasks_app.services.crontab import create_crontab_task, crontab_task_log, find_crontab_task, update_crontab_task
 from tasks_app.services.dispatch import add_dispatch_task, find_dispatch_task
@@ -27,6 +28,8 @@ from tasks_app.services.retention import purge_expired_executions
 from tasks_app.services.vacuum import vacuum_rewritten_tables
 
 __all__ = [
+    "alerts",
+    "audit",
     "add_dispatch_task",
     "cancel_queue_task",
     "claim_due_occurrences",

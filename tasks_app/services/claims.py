@@ -25,7 +25,8 @@ from tasks_app.services import rows
 
 # What a claim reads; the rest of the row (and of its job) loads if something uses it.
 EXECUTION_FIELDS = ["id", "job_id", "scheduled_for", "attempt", "reason", "priority", "due_at"]
-JOB_FIELDS = ["callback", "retry", "overlap_policy", "namespace"]
+# dialect and namespace: what the metrics and alert rules read of an ended attempt's job (namespace: its signing secret too).
+JOB_FIELDS = ["callback", "retry", "overlap_policy", "namespace", "dialect"]
 
 Claimed = tuple[Execution, Callback]
 

@@ -49,10 +49,11 @@ from tasks_app.services.claims import (
     give_back_many,
     seconds_until_start,
 )
+from tasks_app.services.ended import Ended, attempts_ended
 from tasks_app.services.firing import release_held_attempt
 from tasks_app.services.group_commit import GroupCommit
 from tasks_app.services.start_timer import StartTimer
-from tasks_app.services.task_results import TaskRecord, store_task_results, task_result
+from tasks_app.services.task_results import TaskRecord, settle_task_result, store_task_results, task_result
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -61,7 +62,8 @@ T = TypeVar("T")
 DATABASE_WAIT_SECONDS = 600.0
 # What an attempt's outcome writes on its Execution (the task id too: the claim leaves it out).
 OUTCOME_FIELDS = [
-    "status", "finished_at", "awaiting_report", "request", "response_status", "response_headers", "response_body", "error", "task_id",
+    "status", "started_at", "finished_at", "awaiting_report", "request", "response_status", "response_headers", "response_body",
+    "error", "task_id",
 ]  # fmt: skip
 
 
@@ -70,6 +72,7 @@ class _Record:
     execution: Execution
     outcome: Outcome
     task: TaskRecord
+    call_seconds: float | None = None
 
 
 def _record_many(records: Sequence[_Record]) -> list[None]:
@@ -93,6 +96,7 @@ def _write_outcomes(records: Sequence[_Record], now: datetime) -> None:
     store_task_results([task_result(r.task, _summary(r.execution, r.outcome), started_at=r.execution.started_at) for r in records])
     for record in records:
         _follow_up(record.execution, record.outcome, now)
+    attempts_ended([Ended(r.execution, r.call_seconds) for r in records])
 
 
 @dataclass(frozen=True)
@@ -170,12 +174,15 @@ def _call_and_record(execution: Execution, callback: Callback, task: TaskRecord,
     if isinstance(slot, host_limits.Full):
         return _write_on(writer, _deferred, execution, task, slot)
     try:
+        # The claim set started_at to the planned start; what is recorded is when the call began.
+        execution.started_at, began = clock.cached_now(), time.monotonic()
         outcome = _call(execution, callback)
+        seconds = time.monotonic() - began
     finally:
         slot.release()
     # Once called, the outcome is recorded however long the database takes to come back:
     # giving up would have the call made again once the attempt counts as lost.
-    _waiting(lambda: _record(_Record(execution, outcome, task), on=writer))
+    _waiting(lambda: _record(_Record(execution, outcome, task, seconds), on=writer))
     return _summary(execution, outcome)
 
 
@@ -242,7 +249,8 @@ def _call(execution: Execution, callback: Callback) -> Outcome:
 
 
 def _summary(execution: Execution, outcome: Outcome) -> dict[str, Any]:
-    return {"execution": execution.pk, "status": execution.status, "response_status": outcome.response_status}
+    summary = {"execution": execution.pk, "status": execution.status, "response_status": outcome.response_status}
+    return summary | {"error": outcome.error} if execution.status == ExecutionStatus.FAILED else summary
 
 
 def _retry_delay(job: Job, execution: Execution, outcome: Outcome) -> float | None:
@@ -279,11 +287,14 @@ def record_outcome(*, execution: Execution, outcome: Outcome, now: datetime | No
         store_task_results([task_result(task, _summary(execution, outcome), started_at=execution.started_at)])
     if outcome.pending and _reported_already(execution):
         details = {"request": outcome.request, "response_status": outcome.response_status, "response_headers": outcome.response_headers}
-        Execution.objects.filter(pk=execution.pk).update(**details, task_id=execution.task_id)
+        Execution.objects.filter(pk=execution.pk).update(**details, task_id=execution.task_id, started_at=execution.started_at)
         return
     _apply(execution, outcome, now)
     execution.save(update_fields=[*OUTCOME_FIELDS, "deadline_at"])
+    if task is None and not outcome.pending:
+        settle_task_result(execution.task_id, _summary(execution, outcome))
     _follow_up(execution, outcome, now)
+    attempts_ended([Ended(execution)])
 
 
 def _apply(execution: Execution, outcome: Outcome, now: datetime) -> None:

@@ -26,6 +26,7 @@ from django.db.models import QuerySet
 from tasks_app import clock, schedules
 from tasks_app.models import Execution, ExecutionStatus, Job, MisfirePolicy, OverlapPolicy
 from tasks_app.services import rows
+from tasks_app.services.ended import Ended, attempts_ended
 from tasks_app.triggers import stored_trigger
 
 logger = logging.getLogger(__name__)
@@ -137,6 +138,7 @@ def claim_due_occurrences(*, now: datetime | None = None, until: datetime | None
             if plan.next_fire_at is None:
                 finished.append(job.pk)
         rows.insert_each(executions)
+        attempts_ended([Ended(e) for e in executions if e.status == ExecutionStatus.SKIPPED])
         rows.update_each(jobs, ["next_fire_at", "fire_count"])
         schedules.disable_finished(finished)
     return len(executions)

@@ -14,12 +14,21 @@ from tasks_app.callbacks import build_callback
 from tasks_app.exceptions import Conflict, InvalidInput, NotFound
 from tasks_app.models import Dialect, Execution, ExecutionReason, ExecutionStatus, Job, MisfirePolicy, OverlapPolicy
 from tasks_app.retry import RetryPolicy
+from tasks_app.services import audit
 from tasks_app.triggers import build_trigger, stored_trigger
 
 EDITABLE = (
     "namespace", "name", "trigger", "callback", "retry", "enabled", "priority",
     "misfire_policy", "misfire_grace_seconds", "misfire_catchup_limit", "overlap_policy", "dialect_data",
 )  # fmt: skip
+
+
+def _audited(job: Job) -> dict[str, Any]:
+    return {name: getattr(job, name) for name in EDITABLE}
+
+
+def _audit(job: Job, action: str, changes: dict[str, list[Any]]) -> None:
+    audit.record(action=action, object_type="job", object_id=job.pk, namespace=job.namespace, changes=changes, label=str(job))
 
 
 def _wake_on_commit(moment: datetime | None) -> None:
@@ -90,6 +99,7 @@ def create_job(
     try:
         with transaction.atomic():
             _save_schedule(job, reschedule=True, now=now)
+            _audit(job, "create", audit.diff({}, {"dialect": job.dialect, **_audited(job)}))
     except IntegrityError:
         raise Conflict(f"a {dialect} job named {job.name!r} already exists in {job.namespace!r}", field="name") from None
     return job
@@ -107,8 +117,9 @@ def _locked(job: Job) -> Job:
     return Job.objects.select_for_update(of=("self",)).select_related("periodic_task").get(pk=job.pk)
 
 
-def update_job(*, job: Job, **changes: Any) -> Job:
-    """Change some of a job's fields; a new trigger starts its schedule afresh."""
+def update_job(*, job: Job, _action: str = "update", **changes: Any) -> Job:
+    """Change some of a job's fields; a new trigger starts its schedule afresh. ``_action``
+    names the change in the audit trail (pause and resume are updates of ``enabled``)."""
     now = clock.now()
     scope.current().require_write(job.namespace)  # before the callback's references are looked up in scope
     if "callback" in changes:  # header values sent back as "***" keep the stored ones
@@ -119,6 +130,7 @@ def update_job(*, job: Job, **changes: Any) -> Job:
     try:
         with transaction.atomic():
             job = _locked(job)
+            before = _audited(job)
             _take_back_claimed_ahead(job, now)
             new_trigger = "trigger" in values and values["trigger"] != job.trigger
             resumed = values.get("enabled") is True and not job.enabled
@@ -127,6 +139,7 @@ def update_job(*, job: Job, **changes: Any) -> Job:
             if new_trigger:
                 job.fire_count = 0
             _save_schedule(job, reschedule=new_trigger or resumed, now=now)
+            _audit(job, _action, audit.diff(before, _audited(job)))
     except IntegrityError:
         raise Conflict(f"a job named {job.name!r} already exists in {job.namespace!r}", field="name") from None
     return job
@@ -148,11 +161,11 @@ def _take_back_claimed_ahead(job: Job, now: datetime) -> None:
 
 
 def pause_job(*, job: Job) -> Job:
-    return update_job(job=job, enabled=False)
+    return update_job(job=job, enabled=False, _action="pause")
 
 
 def resume_job(*, job: Job) -> Job:
-    return update_job(job=job, enabled=True)
+    return update_job(job=job, enabled=True, _action="resume")
 
 
 def trigger_job(*, job: Job, reason: str = ExecutionReason.MANUAL) -> Execution:
@@ -162,6 +175,7 @@ def trigger_job(*, job: Job, reason: str = ExecutionReason.MANUAL) -> Execution:
     try:
         with transaction.atomic():
             execution = Execution.objects.create(job=job, scheduled_for=now, attempt=1, reason=reason, due_at=now, priority=job.priority)
+            _audit(job, "trigger", {"execution": [None, execution.pk]})
     except IntegrityError:
         if Job.objects.filter(pk=job.pk).exists():
             raise
@@ -181,4 +195,5 @@ def delete_job(*, job: Job) -> None:
     _take_back_claimed_ahead(job, clock.now())
     job.executions.filter(status="queued").update(status="skipped", error="job deleted", finished_at=clock.now())
     schedules.delete_periodic_task(job)
+    _audit(job, "delete", audit.diff(_audited(job), {}))
     job.delete()

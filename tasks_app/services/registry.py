@@ -14,6 +14,7 @@ from tasks_app.callbacks.http import METHODS, validate_headers, validate_url
 from tasks_app.exceptions import Conflict, InvalidCallback, InvalidInput, NotFound
 from tasks_app.models import Service, ServiceRoute
 from tasks_app.retry import RetryPolicy
+from tasks_app.services import audit
 
 ID_MAX = 2**31 - 1  # the wire's ids are int32
 Row = TypeVar("Row", Service, ServiceRoute)
@@ -89,10 +90,27 @@ def get_route(*, service: Service, message_id: int) -> ServiceRoute:
     return route
 
 
+SERVICE_AUDITED = ("service_id", "base_url", "consumer_path", "timeout_seconds", "headers", "retry")
+ROUTE_AUDITED = ("message_id", "method", "path")
+
+
+def _fields(instance: Service | ServiceRoute) -> dict[str, Any]:
+    return {name: getattr(instance, name) for name in (SERVICE_AUDITED if isinstance(instance, Service) else ROUTE_AUDITED)}
+
+
+def _audit(instance: Service | ServiceRoute, action: str, changes: dict[str, list[Any]]) -> None:
+    service = instance if isinstance(instance, Service) else instance.service
+    kind = "service" if instance is service else "route"
+    # The namespace a service's hangfire jobs (and the tokens that may change it) are scoped to.
+    namespace = f"service-{service.service_id}"
+    audit.record(action=action, object_type=kind, object_id=instance.pk, namespace=namespace, changes=changes, label=str(instance))
+
+
 def _saved(instance: Service | ServiceRoute, conflict: str, field: str) -> None:
     try:
         with transaction.atomic():
             instance.save()
+            _audit(instance, "create", audit.diff({}, _fields(instance)))
     except IntegrityError:
         raise Conflict(conflict, field=field) from None
 
@@ -112,9 +130,12 @@ def _update(instance: Row, changes: dict[str, Any], cleaners: dict[str, Callable
     scope.current().require_write(f"service-{service_id}", field="service_id")
     if identity in changes and changes[identity] != getattr(instance, identity):
         raise InvalidInput(f"cannot be changed; {instead}", field=identity)
+    before = _fields(instance)
     for name, value in clean_fields(changes, cleaners).items():
         setattr(instance, name, value)
-    instance.save()
+    with transaction.atomic():
+        instance.save()
+        _audit(instance, "update", audit.diff(before, _fields(instance)))
     return instance
 
 
@@ -128,7 +149,9 @@ def update_service(*, service: Service, **changes: Any) -> Service:
 def delete_service(*, service: Service) -> None:
     """Unregister a service and its routes. Its jobs that run later fail, permanently, naming it."""
     scope.current().require_write(f"service-{service.service_id}", field="service_id")
-    service.delete()
+    with transaction.atomic():
+        _audit(service, "delete", audit.diff(_fields(service), {}))
+        service.delete()
 
 
 def create_route(*, service: Service, message_id: int, path: str, method: str = "POST") -> ServiceRoute:
@@ -145,4 +168,6 @@ def update_route(*, route: ServiceRoute, **changes: Any) -> ServiceRoute:
 
 def delete_route(*, route: ServiceRoute) -> None:
     scope.current().require_write(f"service-{route.service.service_id}", field="service_id")
-    route.delete()
+    with transaction.atomic():
+        _audit(route, "delete", audit.diff(_fields(route), {}))
+        route.delete()

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from celery import states
+from django.utils import timezone
 from django_celery_results.models import TaskResult
 
 from tasks_app.services.rows import insert_each
@@ -32,11 +33,34 @@ class TaskRecord:
     worker: str | None = None
 
 
+class AttemptFailed(Exception):
+    """A Celery task whose attempt failed raises this (after recording it), so the worker's own
+    events, and Flower with them, show the task as failed; its TaskResult stores the same."""
+
+
+# The Celery state of a task by its attempt's outcome: SUCCESS only for a success. A deferred
+# attempt goes back to the queue (Celery's RETRY); a pending one awaits its callee's report.
+_STATES = {"failed": states.FAILURE, "deferred": states.RETRY, "running": states.STARTED}
+
+
+def task_state(summary: dict[str, Any]) -> str:
+    return _STATES.get(summary.get("status", ""), states.SUCCESS)
+
+
+def failure_result(error: str) -> dict[str, Any]:
+    """A failure as Celery's result backend serialises an exception (``AsyncResult.result``
+    turns it back into AttemptFailed)."""
+    return {"exc_type": AttemptFailed.__name__, "exc_message": [error], "exc_module": __name__}
+
+
 def task_result(task: TaskRecord, result: dict[str, Any], *, started_at: datetime | None) -> TaskResult:
-    """The row django-celery-results would store for ``task`` ending with ``result``."""
+    """The row django-celery-results would store for ``task`` ending with ``result`` (a failed
+    attempt's summary is stored as its error, the way Celery stores a task's exception)."""
+    state = task_state(result)
+    stored = failure_result(result.get("error") or "failed") if state == states.FAILURE else result
     return TaskResult(
-        task_id=task.task_id, task_name=task.task_name, status=states.SUCCESS, worker=task.worker,
-        content_type="application/json", content_encoding="utf-8", result=json.dumps(result), meta='{"children": []}',
+        task_id=task.task_id, task_name=task.task_name, status=state, worker=task.worker,
+        content_type="application/json", content_encoding="utf-8", result=json.dumps(stored), meta='{"children": []}',
         task_args=None if task.args is None else json.dumps(task.args),
         task_kwargs=None if task.kwargs is None else json.dumps(task.kwargs),
         date_started=started_at,
@@ -51,3 +75,12 @@ def store_task_results(rows: list[TaskResult], *, replace: bool = True) -> None:
     if not rows:
         return
     insert_each(rows, unique="task_id", replace=_UPDATED if replace else None)
+
+
+def settle_task_result(task_id: str, summary: dict[str, Any]) -> None:
+    """A callee's later report ends an attempt whose task already ended (STARTED): its
+    TaskResult takes the attempt's final state."""
+    if not task_id:
+        return
+    row = task_result(TaskRecord(task_id), summary, started_at=None)
+    TaskResult.objects.filter(task_id=task_id).update(status=row.status, result=row.result, date_done=timezone.now())
