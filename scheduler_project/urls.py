@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from api_app.envelopes import unrouted_patterns
 from api_app.health import healthz
+from api_app.metrics import MetricsView
 from api_app.routing import endpoint
 from tasks_app.admin.servers import servers_view
 
@@ -13,6 +14,7 @@ urlpatterns = [
     path("admin/servers/", admin.site.admin_view(servers_view), name="admin-servers"),
     path("admin/", admin.site.urls),
     endpoint("healthz", healthz, name="healthz"),
+    endpoint("metrics", MetricsView.as_view(), name="metrics"),
     endpoint("api/schema", SpectacularAPIView.as_view(), name="schema"),
     endpoint("api/docs", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("api/v1/", include("api_app.v1.urls")),

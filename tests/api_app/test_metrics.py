@@ -1,0 +1,87 @@
+"""GET /metrics against a real worker: parsed with prometheus_client's own parser before and
+after attempts run, the counters move by exactly what happened."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from prometheus_client.parser import text_string_to_metric_families
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+from werkzeug import Response
+
+from tasks_app.models import Execution
+from tests.conftest import wait_for
+from tests.factories import make_job
+from tests.tasks_app.test_worker import fire_due
+
+
+@pytest.fixture
+def prometheus(transactional_db: None) -> APIClient:
+    """A client that authenticates as Prometheus does: ``Authorization: Bearer <key>``."""
+    user = get_user_model().objects.create_user(username="prometheus", password="pw-for-tests")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {Token.objects.create(user=user).key}")
+    return client
+
+
+def scrape(client: APIClient) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    response = client.get("/metrics")
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/plain; version=")
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(response.content.decode())
+        for sample in family.samples
+    }
+
+
+def value(samples: dict[Any, float], name: str, **labels: str) -> float:
+    return samples.get((name, tuple(sorted(labels.items()))), 0.0)
+
+
+@pytest.mark.usefixtures("celery_worker")
+def test_series_count_what_ran(prometheus, receiver, redis_client) -> None:
+    receiver.expect_request("/ok").respond_with_data("fine")
+    receiver.expect_request("/down").respond_with_handler(lambda request: Response("boom", status=500))
+    before = scrape(prometheus)
+    ok = [make_job(namespace="metrics", callback={"url": receiver.url_for("/ok")}) for _ in range(2)]
+    down = make_job(namespace="metrics", callback={"url": receiver.url_for("/down")})
+    paused = make_job(namespace="metrics", trigger={"kind": "delay", "seconds": 3600}, enabled=False)
+    fire_due()
+    wait_for(lambda: Execution.objects.filter(job__in=[*ok, down], status__in=["succeeded", "failed"]).count() == 3, message="three ends")
+    after = wait_for(lambda: (s := scrape(prometheus)) and value(s, "jobplatform_callback_duration_seconds_count", kind="http") >= 3 and s)
+
+    labels = {"dialect": "v1", "namespace": "metrics"}
+    assert value(after, "jobplatform_executions_total", outcome="succeeded", **labels) == 2
+    assert value(after, "jobplatform_executions_total", outcome="failed", **labels) == 1
+    assert value(before, "jobplatform_executions_total", outcome="succeeded", **labels) == 0
+    assert value(after, "jobplatform_fire_lateness_seconds_count") - value(before, "jobplatform_fire_lateness_seconds_count") == 3
+    assert value(after, "jobplatform_fire_lateness_seconds_bucket", le="+Inf") == value(after, "jobplatform_fire_lateness_seconds_count")
+    assert value(after, "jobplatform_callback_duration_seconds_sum", kind="http") > 0
+    assert value(after, "jobplatform_jobs", state="paused") == 1 and paused.enabled is False
+    assert value(after, "jobplatform_jobs", state="finished") == 3  # the one-shots fired
+    assert ("jobplatform_queue_depth", (("kind", "celery"), ("queue", _queue()))) in after
+    assert value(after, "jobplatform_workers_alive") == 1
+
+
+def _queue() -> str:
+    from django.conf import settings
+
+    return settings.CELERY_TASK_DEFAULT_QUEUE
+
+
+def test_needs_a_token(client, db) -> None:
+    assert client.get("/metrics").status_code == 401
+    assert client.get("/metrics", HTTP_AUTHORIZATION="Bearer not-a-key").status_code == 401
+
+
+def test_a_scrape_is_a_few_indexed_queries_whatever_the_size(prometheus, redis_client) -> None:
+    for _ in range(30):
+        make_job(trigger={"kind": "delay", "seconds": 3600})
+    with CaptureQueriesContext(connection) as queries:
+        scrape(prometheus)
+    assert len(queries) <= 6, [q["sql"] for q in queries]
