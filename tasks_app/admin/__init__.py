@@ -2,4 +2,4 @@
 
 from __future__ import annotations
 
-from tasks_app.admin import beat, dashboard, executions, jobs, queues, registry, tenancy  # noqa: F401
+from tasks_app.admin import beat, dashboard, executions, jobs, operators, queues, registry, tenancy  # noqa: F401

@@ -86,7 +86,8 @@ def create_alert_rule(*, namespace: str = "*", url: str, **options: Any) -> Aler
 
 @transaction.atomic
 def update_alert_rule(*, rule: AlertRule, **changes: Any) -> AlertRule:
-    before = {name: getattr(rule, name) for name in AUDITED}
+    stored = AlertRule.objects.get(pk=rule.pk)  # as stored: a form may have set the instance's fields
+    before = {name: getattr(stored, name) for name in AUDITED}
     for name, value in clean_fields(changes, CLEANERS).items():
         setattr(rule, name, value)
     rule.save()

@@ -130,7 +130,7 @@ def _update(instance: Row, changes: dict[str, Any], cleaners: dict[str, Callable
     scope.current().require_write(f"service-{service_id}", field="service_id")
     if identity in changes and changes[identity] != getattr(instance, identity):
         raise InvalidInput(f"cannot be changed; {instead}", field=identity)
-    before = _fields(instance)
+    before = _fields(type(instance).objects.get(pk=instance.pk))  # as stored: a form may have set the instance's fields
     for name, value in clean_fields(changes, cleaners).items():
         setattr(instance, name, value)
     with transaction.atomic():
