@@ -22,12 +22,12 @@ migrate: install
 run: migrate
 	$(PY) manage.py collectstatic --no-input -v0
 	$(PY) manage.py bootstrap_local
-	$(PY) manage.py ensure_redis
+	$(PY) manage.py write_env
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/honcho start -f Procfile -c worker=$(WORKER_PROCESSES)
 
+# Starts the bundled Redis only for the run (when none answers) and stops it afterwards.
 test: install
-	DJANGO_SETTINGS_MODULE=scheduler_project.settings $(PY) manage.py ensure_redis
-	$(VENV)/bin/pytest $(PYTEST_ARGS)
+	DJANGO_SETTINGS_MODULE=scheduler_project.settings $(PY) manage.py ensure_redis -- $(VENV)/bin/pytest $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -8,8 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import dj_database_url
+from dotenv import load_dotenv
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+# What `make run` chose (manage.py write_env), so every command run by hand agrees with it; the
+# environment wins. DOTENV_PATH="" reads none (the test suite).
+load_dotenv(os.environ.get("DOTENV_PATH", BASE_DIR / ".env") or None, override=False)
 VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 

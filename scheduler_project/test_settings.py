@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 
 os.environ.setdefault("TEST_RUN_ID", f"t{os.getpid()}")
+os.environ["DOTENV_PATH"] = ""  # make run's .env is not the tests' (each run has its own queue and keys)
 RUN_ID = os.environ["TEST_RUN_ID"]
 os.environ.setdefault("CELERY_QUEUE", f"jobs-{RUN_ID}")
 os.environ.setdefault("REDIS_KEY_PREFIX", f"{RUN_ID}:")

