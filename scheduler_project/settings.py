@@ -142,6 +142,8 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
+# Times to the second everywhere in the console (scheduler_project/formats).
+FORMAT_MODULE_PATH = ["scheduler_project.formats"]
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"

@@ -16,6 +16,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from tasks_app import selectors
 from tasks_app.admin import display
+from tasks_app.metrics import depths
 from tasks_app.models import ExecutionStatus
 
 admin.site.index_template = "admin/console/index.html"
@@ -103,4 +104,13 @@ def dashboard_context(request: HttpRequest) -> dict[str, Any]:
             (job, display.moment(job.next_fire_at, job.time_zone), display.describe_trigger(job.trigger, now=now)) for job in upcoming
         ],
         "failing": selectors.failing_jobs(now=now, window=timedelta(hours=24)),
+        **_queue_depths(),
     }
+
+
+def _queue_depths() -> dict[str, Any]:
+    """The Celery queue's and each channel's waiting work (a separate piece: a servers page can show it too)."""
+    try:
+        return {"queue_depths": depths.celery_queue_depths() + depths.channel_depths()}
+    except Exception as error:  # Redis down: the rest of the dashboard still shows
+        return {"queue_depths": [], "queue_depths_error": f"unavailable: {error}"}

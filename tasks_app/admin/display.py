@@ -9,6 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from cron_descriptor import CasingTypeEnum, ExpressionDescriptor, FormatException, MissingFieldException, Options, WrongArgumentException
+from django.utils import timezone
 from django.utils.html import format_html
 
 from tasks_app.exceptions import JobError
@@ -26,6 +27,13 @@ def moment(value: datetime | None, zone: str | ZoneInfo | None = None) -> str:
         return "—"
     local = value.astimezone(ZoneInfo(zone) if isinstance(zone, str) else zone) if zone else value
     return local.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def moment_ms(value: datetime | None) -> str:
+    """A moment in the platform's zone, to the millisecond (an attempt's own timings)."""
+    if value is None:
+        return "—"
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] + timezone.localtime(value).strftime(" %Z")
 
 
 def seconds(value: float) -> str:

@@ -185,6 +185,8 @@ class JobAdmin(ConsoleListMixin, admin.ModelAdmin):
 
     @admin.display(description="next fire", ordering="next_fire_at")
     def next_fire(self, job: Job) -> str:
+        if not job.enabled:  # its stored next occurrence is only where resuming starts from
+            return "— (paused)"
         return display.moment(job.next_fire_at, job.time_zone) + (f" {job.time_zone}" if job.next_fire_at else "")
 
     @admin.display(description="last outcome")
