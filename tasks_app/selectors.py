@@ -96,6 +96,11 @@ def job_states() -> dict[str, Tally]:
     return {state: bounded_count(Job.objects.filter(condition)) for state, condition in JOB_STATES.items()}
 
 
+def execution_states(*, cap: int = 1000) -> dict[str, Tally]:
+    """Attempts per status, each counted to ``cap`` (then estimated): the console's tabs."""
+    return {status: bounded_count(Execution.objects.filter(status=status), cap=cap) for status in ExecutionStatus.values}
+
+
 def next_fires(*, limit: int = 10) -> list[Job]:
     """The soonest occurrences, read from the scheduler's own index (job_due)."""
     due = Job.objects.filter(enabled=True, next_fire_at__isnull=False).order_by("next_fire_at")

@@ -74,6 +74,18 @@ class ExecutionAdmin(ConsoleListMixin, admin.ModelAdmin):
     def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
         return ExecutionChangeList
 
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        """Tabs above the list: every status with its count, the chosen one marked."""
+        chosen = request.GET.get("status__exact", "")
+        others = request.GET.copy()
+        others.pop("status__exact", None)
+        others.pop("p", None)
+        tabs: list[tuple[str, selectors.Tally | None, str, bool]] = [("all", None, others.urlencode(), not chosen)]
+        for status, tally in selectors.execution_states().items():
+            others["status__exact"] = status
+            tabs.append((status, tally, others.urlencode(), chosen == status))
+        return super().changelist_view(request, {**(extra_context or {}), "state_tabs": tabs})
+
     # Attempts are the platform's record: nobody adds, edits or deletes one by hand.
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -32,6 +32,14 @@ def test_operator_filters_failed_executions_and_retries_them(live_server: Any, r
     other_execution = Execution.objects.get(job=other).pk  # before the browser: no database calls under Playwright
     with console(live_server.url, operator_login) as page:
         assert page.locator("meta[http-equiv=refresh]").count() == 1 and page.locator("#queue-depths").is_visible()
+        page.goto(f"{live_server.url}/admin/tasks_app/execution/")
+        assert page.locator("#state-tabs a[data-status=failed]").inner_text() == "failed 3"
+        page.click("#state-tabs a[data-status=failed]")
+        page.wait_for_url("**status__exact=failed")
+        page.locator("#result_list tbody tr").nth(2).wait_for()
+        assert page.locator("#result_list tbody tr").count() == 3 and "chosen" in page.locator(
+            "#state-tabs li", has_text="failed"
+        ).get_attribute("class")
         page.goto(f"{live_server.url}/admin/tasks_app/execution/?namespace=ledger&job__dialect__exact=v1&status__exact=failed")
         rows = page.locator("#result_list tbody tr")
         assert rows.count() == 2 and SECONDS.search(rows.first.locator(".field-scheduled_for").inner_text())
