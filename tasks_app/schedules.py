@@ -34,8 +34,12 @@ def periodic_task_name(job: Job) -> str:
     return f"job {job.pk}: {job}"[:200]
 
 
+def is_plain_cron_field(value: str) -> bool:
+    return bool(_PLAIN_CRON_FIELD.fullmatch(value))
+
+
 def _crontab_field(value: str) -> str:
-    return value if _PLAIN_CRON_FIELD.fullmatch(value) else "*"
+    return value if is_plain_cron_field(value) else "*"
 
 
 def _crontab_for(trigger: Cron) -> CrontabSchedule:

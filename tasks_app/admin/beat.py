@@ -25,7 +25,7 @@ from django_celery_beat.admin import (
 )
 from django_celery_beat.models import ClockedSchedule, CrontabSchedule, IntervalSchedule, PeriodicTask, SolarSchedule
 
-from tasks_app import selectors, services
+from tasks_app import schedules, selectors, services
 from tasks_app.admin.filters import BelongsToJobFilter
 from tasks_app.admin.lists import ConsoleListMixin
 from tasks_app.exceptions import JobError
@@ -36,6 +36,12 @@ def _split(queryset: QuerySet[PeriodicTask]) -> tuple[list[Job], QuerySet[Period
     """The jobs behind the selected rows, and the rows that belong to no job."""
     jobs = list(Job.objects.filter(periodic_task__in=queryset.values("pk")).select_related("periodic_task"))
     return jobs, queryset.filter(job__isnull=True)
+
+
+def _fits_beat(expression: str) -> bool:
+    """Whether beat's five crontab fields hold the expression exactly."""
+    fields = expression.split()
+    return len(fields) == 5 and all(schedules.is_plain_cron_field(field) for field in fields)
 
 
 def _belongs_to_job(task: PeriodicTask | None) -> bool:
@@ -67,17 +73,28 @@ class ConsolePeriodicTaskAdmin(ConsoleListMixin, PeriodicTaskAdmin):
 
     def get_readonly_fields(self, request: HttpRequest, obj: PeriodicTask | None = None) -> Any:
         fields = super().get_readonly_fields(request, obj)
-        return ("job_link", *fields) if _belongs_to_job(obj) else fields
+        return ("job_link", "scheduler", *fields) if _belongs_to_job(obj) else fields
 
     def get_fieldsets(self, request: HttpRequest, obj: PeriodicTask | None = None) -> Any:
         fieldsets = super().get_fieldsets(request, obj)
         if not _belongs_to_job(obj):
             return fieldsets
-        return [("Job", {"fields": ["job_link"], "description": "This row mirrors a job: change the job instead."}), *fieldsets]
+        description = "This row mirrors a job: change the job instead."
+        return [("Job", {"fields": ["job_link", "scheduler"], "description": description}), *fieldsets]
 
     def changeform_view(self, request: HttpRequest, object_id: str | None = None, form_url: str = "", extra_context: Any = None) -> Any:
         # Skips beat's own override, which loads every CrontabSchedule for its dropdown script.
         return admin.ModelAdmin.changeform_view(self, request, object_id, form_url, extra_context)
+
+    @admin.display(description="schedule")
+    def scheduler(self, task: PeriodicTask) -> str:
+        """A job's row holds a minute-level projection of its cron (beat's crontab has no seconds,
+        years or Quartz specials): the row shows the job's own expression, which is what fires."""
+        job = getattr(task, "job", None)
+        trigger = job.trigger if job is not None else {}
+        if trigger.get("kind") != "cron" or _fits_beat(trigger["cron"]):
+            return str(task.scheduler)
+        return f"{trigger['cron']} ({trigger.get('syntax') or 'quartz'}, {trigger.get('time_zone', '')}; seconds: see the job)"
 
     @admin.display(description="job")
     def job_link(self, task: PeriodicTask) -> str:

@@ -78,3 +78,22 @@ def test_a_schedule_page_links_to_its_rows_instead_of_listing_them(operator: Cli
     for schedule in ("crontabschedule", "intervalschedule", "clockedschedule", "solarschedule"):
         assert operator.get(f"/admin/django_celery_beat/{schedule}/").status_code == 200
         assert operator.get(f"/admin/django_celery_beat/{schedule}/add/").status_code == 200
+
+
+def test_rows_of_cron_jobs_with_seconds_or_a_year_show_the_jobs_own_expression(operator: Client) -> None:
+    every_ten_seconds = make_job(name="ten-s", trigger={"kind": "cron", "cron": "*/10 * * * * ?", "time_zone": "UTC"})
+    in_2031 = make_job(name="y2031", trigger={"kind": "cron", "cron": "0 0 12 1 1 ? 2031", "time_zone": "UTC"})
+    daily = make_job(name="daily", trigger=CRON)
+    rows = {row.name: row for row in operator.get(ROWS).context["cl"].result_list}
+    admin_view = operator.get(ROWS).context["cl"].model_admin
+
+    def shown(job: Job) -> str:
+        return admin_view.scheduler(rows[job.periodic_task.name])
+
+    assert shown(every_ten_seconds) == "*/10 * * * * ? (quartz, UTC; seconds: see the job)"
+    assert shown(in_2031).startswith("0 0 12 1 1 ? 2031 ") and "* * * * *" not in shown(in_2031)
+    assert shown(daily).startswith("0 12 * * *")  # beat's five fields hold it exactly: stock display
+    page = operator.get(ROWS).content.decode()
+    assert "*/10 * * * * ? (quartz, UTC; seconds: see the job)" in page
+    detail = operator.get(f"{ROWS}{every_ten_seconds.periodic_task_id}/change/").content.decode()
+    assert "seconds: see the job" in detail
