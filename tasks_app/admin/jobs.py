@@ -20,7 +20,7 @@ from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_POST
 
 from tasks_app import secret_headers, selectors, services
-from tasks_app.admin import display
+from tasks_app.admin import display, job_fields
 from tasks_app.admin.filters import JobStateFilter, LastOutcomeFilter, NamespaceFilter
 from tasks_app.admin.lists import ConsoleListMixin
 from tasks_app.callbacks import build_callback
@@ -30,6 +30,10 @@ from tasks_app.retry import RetryPolicy
 from tasks_app.triggers import build_trigger
 
 LATEST_EXECUTIONS = 20
+TRIGGER_FIELDS = ["trigger_kind", "trigger_cron", "trigger_syntax", "trigger_every_seconds", "trigger_repeat_count", "trigger_at",
+                  "trigger_seconds", "trigger_start_at", "trigger_end_at", "trigger_time_zone"]  # fmt: skip
+CALLBACK_FIELDS = ["callback_url", "callback_method", "callback_headers", "callback_body", "callback_body_format",
+                   "callback_timeout_seconds", "callback_success_regexp"]  # fmt: skip
 DEFINITION = ["namespace", "name", "trigger", "callback", "retry", "enabled", "priority"]
 POLICIES = ["misfire_policy", "misfire_grace_seconds", "misfire_catchup_limit", "overlap_policy"]
 OVERVIEW = [
@@ -56,16 +60,20 @@ class ServiceRefused(Exception):
         self.error = error
 
 
-class JobForm(forms.ModelForm):
-    """Validates trigger, callback and retry with the domain's own rules, field by field."""
+class JobForm(job_fields.JobFieldsMixin, forms.ModelForm):
+    """Validates trigger, callback and retry with the domain's own rules, field by field. The
+    trigger and an HTTP callback are edited in plain fields; JSON is the advanced option (and what
+    a post without ``editor`` means, as the API's JSON)."""
 
     trigger = PrettyJSONField(
+        required=False,
         initial={"kind": "cron", "cron": "0 12 * * *", "time_zone": "UTC"},
         help_text='kind: now | at {"at"} | delay {"seconds"} | interval {"every_seconds"} | cron {"cron", "syntax"}; '
         'each takes "time_zone".',
         widget=forms.Textarea(attrs={"rows": 9, "cols": 80, "class": "vLargeTextField"}),
     )
     callback = PrettyJSONField(
+        required=False,
         initial={"kind": "http", "url": "http://", "method": "POST", "timeout_seconds": 10},
         help_text="kind http: url, method, headers, body, body_format (raw | json | form), timeout_seconds, success_regexp.",
         widget=forms.Textarea(attrs={"rows": 11, "cols": 80, "class": "vLargeTextField"}),
@@ -88,9 +96,21 @@ class JobForm(forms.ModelForm):
         # Secret header values show as "***"; sent back unchanged, the job keeps them.
         if "callback" in self.initial:
             self.initial["callback"] = secret_headers.masked_callback(self.initial["callback"])
+        trigger = self.instance.trigger if self.instance.pk else self.fields["trigger"].initial
+        callback = self.initial["callback"] if self.instance.pk else self.fields["callback"].initial  # masked, as shown
+        self.initial.update(job_fields.initial_fields(trigger, callback))
+        self.initial["editor"] = "fields" if job_fields.fits_fields(trigger, callback) else "json"
+
+    @property
+    def with_fields(self) -> bool:
+        return self.data.get("editor") == "fields"
 
     def _domain_clean(self, field: str, build: Any) -> Any:
         value = self.cleaned_data.get(field)
+        if field in ("trigger", "callback") and self.with_fields:
+            return value  # built from the plain fields in clean()
+        if value in (None, ""):
+            raise forms.ValidationError("This field is required.")
         try:
             build(value)
         except JobError as error:
@@ -108,10 +128,28 @@ class JobForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
+        if self.with_fields:
+            self._build_from_fields(cleaned)
         if self.refusal is not None:
             field = self.refusal.field if self.refusal.field in self.fields else None
             self.add_error(field, self.refusal.message if field else str(self.refusal))
         return cleaned
+
+    def _build_from_fields(self, cleaned: dict[str, Any]) -> None:
+        try:
+            built = {"trigger": job_fields.trigger_from(cleaned), "callback": job_fields.callback_from(cleaned)}
+        except forms.ValidationError as error:
+            self.add_error("callback_headers", error)
+            return
+        checks: dict[str, Callable[[Any], Any]] = {"trigger": lambda v: build_trigger(v, now=timezone.now()), "callback": build_callback}
+        for name, value in built.items():
+            try:
+                checks[name](value)
+            except JobError as error:
+                field = job_fields.ERROR_FIELDS.get((name, error.field or ""))
+                self.add_error(field if field in self.fields else None, error.message if field else str(error))
+                continue
+            cleaned[name] = value
 
 
 @admin.register(Job)
@@ -133,7 +171,11 @@ class JobAdmin(ConsoleListMixin, admin.ModelAdmin):
 
     def get_fieldsets(self, request: HttpRequest, obj: Job | None = None) -> Any:
         editing: list[tuple[str, dict[str, Any]]] = [
-            ("Definition", {"fields": DEFINITION}),
+            ("Definition", {"fields": ["namespace", "name", "editor"]}),
+            ("Trigger", {"fields": TRIGGER_FIELDS, "classes": ["job-fields"]}),
+            ("Callback (HTTP)", {"fields": CALLBACK_FIELDS, "classes": ["job-fields"]}),
+            ("Trigger and callback as JSON (advanced)", {"fields": ["trigger", "callback"], "classes": ["collapse"]}),
+            ("Retry and priority", {"fields": ["retry", "enabled", "priority"]}),
             ("Misfires and overlaps", {"fields": POLICIES}),
         ]
         if obj is None:
@@ -156,8 +198,11 @@ class JobAdmin(ConsoleListMixin, admin.ModelAdmin):
             return super().changeform_view(request, object_id, form_url, extra_context)
 
     def save_model(self, request: HttpRequest, obj: Job, form: forms.ModelForm, change: bool) -> None:
-        names = form.changed_data if change else JobForm.Meta.fields
-        values = {name: form.cleaned_data[name] for name in names if name in form.cleaned_data}
+        # Built from the plain fields, a trigger or callback differs from what was shown without
+        # its JSON field having changed.
+        built = [n for n in ("trigger", "callback") if form.cleaned_data.get(n) != form.initial.get(n)]
+        names = {*form.changed_data, *built} if change else JobForm.Meta.fields
+        values = {name: form.cleaned_data[name] for name in JobForm.Meta.fields if name in names and name in form.cleaned_data}
         try:
             if not change:
                 obj.pk = services.create_job(**values).pk

@@ -7,7 +7,6 @@ API keeps an event loop in this thread, where Django refuses synchronous databas
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import threading
@@ -123,8 +122,15 @@ def test_operator_creates_a_job_in_the_console_and_runs_it(live_server: Any, rec
         page.click("a[href='/admin/tasks_app/job/add/']")
         page.fill("#id_namespace", "console")
         page.fill("#id_name", "hello")
-        page.fill("#id_trigger", json.dumps(FAR_AWAY))
-        page.fill("#id_callback", json.dumps(callback))
+        page.select_option("#id_trigger_kind", "cron")
+        page.fill("#id_trigger_cron", "0 0 1 13 *")  # no month 13: refused on its field, nothing saved
+        page.fill("#id_trigger_time_zone", FAR_AWAY["time_zone"])
+        page.fill("#id_callback_url", callback["url"])
+        page.select_option("#id_callback_method", callback["method"])
+        page.fill("#id_callback_timeout_seconds", str(callback["timeout_seconds"]))
+        page.click("input[name=_continue]")
+        page.locator(".field-trigger_cron .errorlist").wait_for()  # the same form again, the error on its field
+        page.fill("#id_trigger_cron", FAR_AWAY["cron"])
         page.click("input[name=_continue]")
         assert "every day" not in page.locator(".field-schedule").inner_text()  # it is yearly
         assert "at 00:00, on day 1 of the month, only in January" in page.locator(".field-schedule").inner_text()
@@ -156,8 +162,7 @@ def test_operator_finds_a_failing_job_reads_why_fixes_its_url_and_sees_it_succee
         assert "no such endpoint" in page.locator(".field-body_view").inner_text()
         assert "/moved" in page.locator(".field-request_view").inner_text()
         page.click(".object-tools a:has-text('Job')")
-        fixed = page.input_value("#id_callback").replace("/moved", "/ok")
-        page.fill("#id_callback", fixed)
+        page.fill("#id_callback_url", page.input_value("#id_callback_url").replace("/moved", "/ok"))
         page.click("input[name=_continue]")
         assert "/ok" in page.locator(".field-callback_summary").inner_text()
         run_now_and_see_success(page)
