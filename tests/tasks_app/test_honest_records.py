@@ -76,7 +76,6 @@ class TaskEvents:
 
     def __init__(self, hostname: str) -> None:
         self.hostname = hostname
-        self.names: list[str] = []
         self.states: dict[str, str] = {}
         self._stop = False
         self._thread = threading.Thread(target=self._receive, daemon=True)
@@ -93,8 +92,6 @@ class TaskEvents:
     def _on_event(self, event: dict[str, Any]) -> None:
         if event.get("hostname") != self.hostname or "uuid" not in event:
             return
-        if event.get("name"):
-            self.names.append(event["name"])
         self.states[event["uuid"]] = event["type"]
 
     def __enter__(self) -> TaskEvents:
@@ -113,14 +110,21 @@ def test_stock_celery_tools_see_the_workers_and_their_true_task_states(processes
     assert settings.CELERY_TASK_DEFAULT_QUEUE in _celery("inspect", "active_queues", "-d", hostname)
     _celery("control", "enable_events", "-d", hostname)
     receiver.expect_request("/down").respond_with_handler(lambda request: Response("boom", status=500))
+    receiver.expect_request("/ok").respond_with_data("fine")
     with TaskEvents(hostname) as events:
-        time.sleep(1)  # the receiver's queue is bound before anything is sent
-        expire_queue_leases.delay()
-        job = make_job(callback={"url": receiver.url_for("/down")})
-        fire_due()
-        execution = wait_for(lambda: Execution.objects.filter(job=job, status="failed").first(), message="failure")
-        wait_for(lambda: events.states.get(execution.task_id) == "task-failed", timeout=10, message="a task-failed event")
-    assert "tasks_app.tasks.execute" in events.names and "tasks_app.tasks.expire_queue_leases" not in events.names
+        failed = _run(receiver.url_for("/down"), "failed")
+        wait_for(lambda: events.states.get(failed) == "task-failed", timeout=10, message="a task-failed event")
+        sweep = expire_queue_leases.delay().id  # sent while events are received (the failure's arrived)
+        wait_for(lambda: f"expire_queue_leases[{sweep}] succeeded" in processes.log(name), message="the sweep to run")
+        succeeded = _run(receiver.url_for("/ok"), "succeeded")
+        wait_for(lambda: events.states.get(succeeded) == "task-succeeded", timeout=10, message="a task-succeeded event")
+    assert sweep not in events.states  # housekeeping sends no events
+
+
+def _run(url: str, outcome: str) -> str:
+    job = make_job(callback={"url": url})
+    fire_due()
+    return str(wait_for(lambda: Execution.objects.filter(job=job, status=outcome).first(), message=outcome).task_id)
 
 
 def _pinged(name: str) -> str | None:
