@@ -193,9 +193,11 @@ def message_groups(executions: list[Execution], size: int) -> Iterable[list[Exec
 def _fail_unreported(attempts: QuerySet[Execution], now: datetime) -> int:
     """Attempts whose callee accepted the call but never reported: failed, not called again. The
     attempt that a "queue one" job held behind one of them becomes due."""
-    job_ids = set(attempts.values_list("job_id", flat=True))
+    found = dict(attempts.values_list("pk", "job_id"))
+    job_ids = set(found.values())
     failed = attempts.update(status=ExecutionStatus.FAILED, awaiting_report=False, finished_at=now, error="no report before the deadline")
     if failed:
+        attempts_ended([Ended(e) for e in Execution.objects.filter(pk__in=found, status=ExecutionStatus.FAILED).select_related("job")])
         held = Execution.objects.filter(
             job_id__in=job_ids, job__overlap_policy=OverlapPolicy.QUEUE, status=ExecutionStatus.QUEUED, due_at=HELD
         )

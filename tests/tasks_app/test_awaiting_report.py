@@ -86,3 +86,14 @@ def test_an_unreported_attempt_failing_releases_the_attempt_held_behind_it() -> 
     services.recover_lost_executions(now=later)
     held.refresh_from_db()
     assert held.due_at == later and held.status == "queued"
+
+
+def test_an_unreported_attempt_counts_as_failed_in_the_metrics(redis_client, django_capture_on_commit_callbacks) -> None:
+    from tasks_app.metrics import counters
+
+    waiting = running_attempt()
+    services.record_outcome(execution=waiting, outcome=accepted(30))
+    with django_capture_on_commit_callbacks(execute=True):
+        services.recover_lost_executions(now=timezone.now() + timedelta(seconds=31))
+    job = waiting.job
+    assert counters.read(counters.EXECUTIONS) == {counters.SEP.join(("failed", job.dialect, job.namespace)): "1"}
