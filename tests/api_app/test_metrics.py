@@ -85,3 +85,21 @@ def test_a_scrape_is_a_few_indexed_queries_whatever_the_size(prometheus, redis_c
     with CaptureQueriesContext(connection) as queries:
         scrape(prometheus)
     assert len(queries) <= 6, [q["sql"] for q in queries]
+
+
+def test_skipped_occurrences_are_counted_as_the_claim_writes_them(prometheus, redis_client) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tasks_app import services
+    from tasks_app.models import Job
+
+    start = timezone.now() - timedelta(seconds=100)
+    job = make_job(
+        namespace="missed", trigger={"kind": "interval", "every_seconds": 10, "start_at": start.isoformat()},
+        misfire_policy="skip", misfire_grace_seconds=1,
+    )  # fmt: skip
+    Job.objects.filter(pk=job.pk).update(next_fire_at=start)  # as if the platform had been down
+    services.claim_due_occurrences(now=start + timedelta(seconds=95))
+    assert value(scrape(prometheus), "jobplatform_executions_total", outcome="skipped", dialect="v1", namespace="missed") == 10
