@@ -79,3 +79,16 @@ def test_jobs_no_rule_watches_send_nothing(receiver) -> None:
     run_once(job, "failed")
     time.sleep(0.5)
     assert webhook.requests == 0 and not AlertState.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_notice_is_also_mailed_once_when_the_rule_names_addresses(receiver, settings, mailoutbox) -> None:
+    receiver.expect_request("/alert").respond_with_data("", status=500)
+    rule = services.alerts.create_alert_rule(url=receiver.url_for("/alert"), email="ops@example.com, oncall@example.com")
+    notice = {"event": "failing", "text": ":rotating_light: *billing/nightly* (job 1) is failing", "failures": 3}
+    with pytest.raises(services.alerts.AlertNotDelivered):
+        services.alerts.deliver_notice(rule_id=rule.pk, notice=notice)
+    with pytest.raises(services.alerts.AlertNotDelivered):  # the retry posts again but mails no more
+        services.alerts.deliver_notice(rule_id=rule.pk, notice=notice, first_try=False)
+    assert len(mailoutbox) == 1 and mailoutbox[0].to == ["ops@example.com", "oncall@example.com"]
+    assert mailoutbox[0].subject == notice["text"] and len(receiver.log) == 2
