@@ -262,11 +262,12 @@ def _retry_delay(job: Job, execution: Execution, outcome: Outcome) -> float | No
     return max(delay, outcome.retry_after_seconds or 0)
 
 
-def _reported_already(execution: Execution) -> bool:
+def _reported_status(execution: Execution) -> str | None:
     """A callee may report (complete_pending) before its "accepted, report later" answer is
-    recorded; then the report stands and only the call's own details are added to it."""
+    recorded; then the report stands and only the call's own details are added to it. The
+    status it reported, or None when it has not."""
     status = Execution.objects.select_for_update().filter(pk=execution.pk).values_list("status", flat=True).first()
-    return status != ExecutionStatus.RUNNING
+    return None if status == ExecutionStatus.RUNNING else status
 
 
 def _await_report(execution: Execution, outcome: Outcome, now: datetime) -> None:
@@ -284,17 +285,22 @@ def record_outcome(*, execution: Execution, outcome: Outcome, now: datetime | No
     now = now or timezone.now()
     if task is not None:
         execution.task_id = task.task_id
-        store_task_results([task_result(task, _summary(execution, outcome), started_at=execution.started_at)])
-    if outcome.pending and _reported_already(execution):
+    reported = _reported_status(execution) if outcome.pending else None
+    if reported is not None:
         details = {"request": outcome.request, "response_status": outcome.response_status, "response_headers": outcome.response_headers}
         Execution.objects.filter(pk=execution.pk).update(**details, task_id=execution.task_id, started_at=execution.started_at)
-        return
-    _apply(execution, outcome, now)
-    execution.save(update_fields=[*OUTCOME_FIELDS, "deadline_at"])
-    if task is None and not outcome.pending:
-        settle_task_result(execution.task_id, _summary(execution, outcome))
-    _follow_up(execution, outcome, now)
-    attempts_ended([Ended(execution)])
+        summary = {"execution": execution.pk, "status": reported, "response_status": outcome.response_status}
+    else:
+        _apply(execution, outcome, now)
+        execution.save(update_fields=[*OUTCOME_FIELDS, "deadline_at"])
+        summary = _summary(execution, outcome)
+    if task is not None:  # the TaskResult takes the attempt's state as now recorded
+        store_task_results([task_result(task, summary, started_at=execution.started_at)])
+    elif not outcome.pending:
+        settle_task_result(execution.task_id, summary)
+    if reported is None:
+        _follow_up(execution, outcome, now)
+        attempts_ended([Ended(execution)])
 
 
 def _apply(execution: Execution, outcome: Outcome, now: datetime) -> None:

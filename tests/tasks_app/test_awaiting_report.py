@@ -97,3 +97,28 @@ def test_an_unreported_attempt_counts_as_failed_in_the_metrics(redis_client, dja
         services.recover_lost_executions(now=timezone.now() + timedelta(seconds=31))
     job = waiting.job
     assert counters.read(counters.EXECUTIONS) == {counters.SEP.join(("failed", job.dialect, job.namespace)): "1"}
+
+
+def test_the_task_result_follows_the_attempt_from_awaiting_to_reported() -> None:
+    from django_celery_results.models import TaskResult
+
+    from tasks_app.services.task_results import TaskRecord
+
+    execution = running_attempt()
+    services.record_outcome(execution=execution, outcome=accepted(30), task=TaskRecord("task-awaiting"))
+    assert TaskResult.objects.get(task_id="task-awaiting").status == "STARTED"
+    services.complete_pending(execution_id=execution.pk, succeeded=False, response_body="gave up")
+    result = TaskResult.objects.get(task_id="task-awaiting")
+    assert result.status == "FAILURE" and "reported as failed" in result.result
+
+
+def test_a_report_before_the_accepted_answer_is_recorded_decides_the_task_result() -> None:
+    from django_celery_results.models import TaskResult
+
+    from tasks_app.services.task_results import TaskRecord
+
+    execution = running_attempt()
+    services.complete_pending(execution_id=execution.pk, succeeded=True)
+    services.record_outcome(execution=execution, outcome=accepted(30), task=TaskRecord("task-late-answer"))
+    assert TaskResult.objects.get(task_id="task-late-answer").status == "SUCCESS"
+    assert Execution.objects.get(pk=execution.pk).status == "succeeded"
