@@ -37,7 +37,7 @@ from tasks_app.exceptions import InvalidInput, NotFound
 from tasks_app.models import Execution, ExecutionReason, ExecutionStatus, Job
 from tasks_app.outages import retry_database
 from tasks_app.retry import RetryPolicy
-from tasks_app.services import rows
+from tasks_app.services import audit, rows
 from tasks_app.services.claims import (
     Claimed,
     ClaimRequest,
@@ -351,7 +351,13 @@ def retry_execution(*, execution: Execution) -> Execution:
             Execution.objects.filter(job_id=execution.job_id, scheduled_for=execution.scheduled_for)
             .order_by("-attempt").values_list("attempt", flat=True).first()
         )  # fmt: skip
-        return _queue_attempt(execution, attempt=(latest or 0) + 1, due_at=timezone.now(), reason=ExecutionReason.MANUAL)
+        retry = _queue_attempt(execution, attempt=(latest or 0) + 1, due_at=timezone.now(), reason=ExecutionReason.MANUAL)
+        job = execution.job
+        audit.record(
+            action="retry", object_type="job", object_id=execution.job_id, namespace=job.namespace if job else "",
+            changes={"execution": [execution.pk, retry.pk]}, label=str(job),
+        )  # fmt: skip
+        return retry
 
 
 def complete_pending(*, execution_id: int, succeeded: bool, response_body: str = "") -> Execution:

@@ -108,3 +108,16 @@ def test_the_trail_is_paginated_and_read_only(api: APIClient) -> None:
         and [e["changes"]["url"][1] for e in page["results"]] == [f"{URL}/2", f"{URL}/1", f"{URL}/0"][: len(page["results"])]
     )
     assert api.post("/api/v1/audit", {}, format="json").status_code == 405
+
+
+def test_a_retry_is_recorded_on_its_job(api: APIClient) -> None:
+    from tasks_app import services
+    from tasks_app.callbacks import Outcome
+    from tests.factories import make_job
+
+    job = make_job(namespace="billing")
+    failed = services.trigger_job(job=job)
+    services.record_outcome(execution=failed, outcome=Outcome(succeeded=False, request={}, error="HTTP 500"))
+    retry = api.post(f"/api/v1/executions/{failed.pk}/retry").json()
+    entry = trail(api, object_type="job", object_id=job.pk)[0]
+    assert (entry["action"], entry["via"], entry["changes"]) == ("retry", "v1", {"execution": [failed.pk, retry["id"]]})
