@@ -104,13 +104,5 @@ def dashboard_context(request: HttpRequest) -> dict[str, Any]:
             (job, display.moment(job.next_fire_at, job.time_zone), display.describe_trigger(job.trigger, now=now)) for job in upcoming
         ],
         "failing": selectors.failing_jobs(now=now, window=timedelta(hours=24)),
-        **_queue_depths(),
+        **depths.template_context(),
     }
-
-
-def _queue_depths() -> dict[str, Any]:
-    """The Celery queue's and each channel's waiting work (a separate piece: a servers page can show it too)."""
-    try:
-        return {"queue_depths": depths.celery_queue_depths() + depths.channel_depths()}
-    except Exception as error:  # Redis down: the rest of the dashboard still shows
-        return {"queue_depths": [], "queue_depths_error": f"unavailable: {error}"}

@@ -4,6 +4,7 @@ each channel of the pull queues. Shared by /metrics and the console."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.db.models import Count
@@ -40,3 +41,12 @@ def channel_depths() -> list[Depth]:
     waiting = QueueTask.objects.filter(state=QueueTaskState.WAITING, ready_at__isnull=False)
     rows = waiting.values("channel").annotate(depth=Count("id")).order_by("channel")
     return [Depth("channel", row["channel"], row["depth"]) for row in rows]
+
+
+def template_context() -> dict[str, Any]:
+    """What ``admin/console/queue_depths.html`` shows (the dashboard, a servers page): every
+    queue's depth, or why it is unavailable."""
+    try:
+        return {"queue_depths": celery_queue_depths() + channel_depths()}
+    except Exception as error:  # Redis or the database down: the page around it still shows
+        return {"queue_depths": [], "queue_depths_error": f"unavailable: {error}"}

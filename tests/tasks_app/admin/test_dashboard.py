@@ -34,3 +34,17 @@ def test_chart_scales_bars_to_the_busiest_hour_and_labels_each_segment() -> None
     assert svg.count("<rect") == 47  # hour 0 has no successes
     assert "23:00 succeeded: 23" in svg and ">24</text>" in svg  # the peak on the axis
     assert str(hourly_chart([])).startswith("<svg")
+
+
+def test_dashboard_shows_what_waits_in_each_queue_and_refreshes_itself(operator: Client, redis_client, settings) -> None:
+    from tasks_app import services
+    from tasks_app.tasks import expire_queue_leases
+
+    for _ in range(2):
+        expire_queue_leases.delay()  # no worker runs in this test: the messages wait
+    services.create_queue_task(channel="invoices", input="a")
+    page = operator.get("/admin/").content.decode()
+    depths = page.split('id="queue-depths"')[1].split("</table>")[0]
+    assert f'celery: {settings.CELERY_TASK_DEFAULT_QUEUE}</th><td class="console-figure">2<' in depths
+    assert 'channel: invoices</th><td class="console-figure">1<' in depths
+    assert '<meta http-equiv="refresh" content="30">' in page
