@@ -27,7 +27,7 @@ run: migrate
 
 # Starts the bundled Redis only for the run (when none answers) and stops it afterwards.
 test: install
-	DJANGO_SETTINGS_MODULE=scheduler_project.settings $(PY) manage.py ensure_redis -- $(VENV)/bin/pytest $(PYTEST_ARGS)
+	$(PY) manage.py ensure_redis -- $(VENV)/bin/pytest $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .

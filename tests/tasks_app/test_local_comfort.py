@@ -32,9 +32,13 @@ def clean_env(**values: str) -> dict[str, str]:
 def test_make_tests_redis_runs_only_as_long_as_the_command(tmp_path) -> None:
     port = free_port()
     url = f"redis://127.0.0.1:{port}/0"
-    probe = f"import redis; r = redis.Redis.from_url({url!r}); r.set('k', 'v'); print(r.get('k').decode())"
+    probe = (
+        f"import os, redis; r = redis.Redis.from_url({url!r}); r.set('k', 'v');"
+        " print(r.get('k').decode(), os.environ.get('DJANGO_SETTINGS_MODULE'))"
+    )
     done = manage("ensure_redis", "--", sys.executable, "-c", probe, env=clean_env(REDIS_URL=url, VAR_DIR=str(tmp_path)))
-    assert done.returncode == 0 and done.stdout.strip().endswith("v"), done.stderr
+    # pytest, the command make test runs, picks its settings from its own configuration
+    assert done.returncode == 0 and done.stdout.split()[-2:] == ["v", "None"], done.stderr
     with socket.socket() as client, pytest.raises(ConnectionRefusedError):
         client.connect(("127.0.0.1", port))  # stopped with the command
     assert not any(tmp_path.rglob("*.rdb")) and not any(tmp_path.rglob("*.pid"))

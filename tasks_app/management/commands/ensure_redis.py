@@ -45,6 +45,12 @@ def server_command(port: str, directory: Path, *extra: str) -> list[str]:
     return [str(bundled_redis_server()), "--port", port, "--bind", "127.0.0.1", "--dir", str(directory), "--appendonly", "no", *extra]
 
 
+def _call(command: list[str]) -> int:
+    """Run ``command`` with this environment less the settings module manage.py chose for itself
+    (pytest picks the test settings from its own configuration)."""
+    return subprocess.call(command, env={k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"})
+
+
 class Command(BaseCommand):
     help = "Make sure Redis answers at REDIS_URL (the bundled server when it is local and nothing answers)."
 
@@ -57,7 +63,7 @@ class Command(BaseCommand):
         if redis_answers(url):
             self.stdout.write(f"Redis answers at {url}")
             if command:
-                sys.exit(subprocess.call(command))
+                sys.exit(_call(command))
             if foreground:
                 self._wait_until_stopped()
             return
@@ -90,7 +96,7 @@ class Command(BaseCommand):
             server = subprocess.Popen(server_command(port, Path(directory), "--save", ""), stdout=subprocess.DEVNULL)
             try:
                 self._await(url, directory)
-                return subprocess.call(command)
+                return _call(command)
             finally:
                 server.terminate()
                 server.wait(timeout=30)
