@@ -83,6 +83,8 @@ def diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, list[
 def record(
     *, action: str, object_type: str, object_id: Any, namespace: str = "", changes: dict[str, list[Any]] | None = None, label: str = ""
 ) -> None:
+    if action == "update" and not changes:  # an update that changed nothing is no change
+        return
     via, actor = current()
     AuditEntry.objects.create(
         via=via, actor=actor[:200], action=action, object_type=object_type, object_id=str(object_id),

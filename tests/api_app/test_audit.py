@@ -121,3 +121,11 @@ def test_a_retry_is_recorded_on_its_job(api: APIClient) -> None:
     retry = api.post(f"/api/v1/executions/{failed.pk}/retry").json()
     entry = trail(api, object_type="job", object_id=job.pk)[0]
     assert (entry["action"], entry["via"], entry["changes"]) == ("retry", "v1", {"execution": [failed.pk, retry["id"]]})
+
+
+def test_an_update_that_changes_nothing_is_not_recorded(api: APIClient) -> None:
+    from tests.factories import make_job
+
+    job = make_job(namespace="billing", priority=2)
+    assert api.patch(f"/api/v1/jobs/{job.pk}", {"priority": 2}, format="json").status_code == 200
+    assert [e["action"] for e in trail(api, object_type="job", object_id=job.pk)] == ["create"]
