@@ -305,7 +305,7 @@ class Bench:
                 requested.append((arrivals[str(pk)] - due.timestamp()) * 1000)
         print(f"  {pool} ×{concurrency}x{processes} due→ p50/p99 ms: " + ", ".join(
             f"{name} {percentile(values, 0.5):.1f}/{percentile(values, 0.99):.1f}"
-            for name, values in (("sent by beat", sent), ("started_at (call planned)", claimed), ("request", requested))
+            for name, values in (("sent by beat", sent), ("started_at (call began)", claimed), ("request", requested))
         ), flush=True)  # fmt: skip
         return requested
 
