@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from tasks_app import secret_headers
 from tasks_app.models import Job
 from tests.factories import make_job
 
@@ -35,7 +36,8 @@ def test_the_fields_build_the_trigger_and_callback(operator: Client) -> None:
     assert operator.post(f"{JOBS}add/", fields()).status_code == 302
     job = Job.objects.get(name="nightly")
     assert job.trigger["cron"] == "0 30 2 * * ?" and job.trigger["syntax"] == "quartz" and job.time_zone == "Asia/Shanghai"
-    assert job.callback["headers"] == {"X-Token": "abc", "X-Trace": "1"} and job.callback["timeout_seconds"] == 7.0
+    assert secret_headers.unseal(job.callback["headers"]) == {"X-Token": "abc", "X-Trace": "1"}  # the token sealed as stored
+    assert job.callback["timeout_seconds"] == 7.0
     assert job.callback["body_format"] == "json"
 
 
@@ -71,3 +73,14 @@ def test_what_the_fields_cannot_show_opens_as_json(operator: Client) -> None:
     job = make_job(callback={"kind": "socket", "host": "127.0.0.1", "port": 7000, "payload": "x"})
     page = operator.get(f"{JOBS}{job.pk}/change/").content.decode()
     assert 'value="json" id="id_editor_1" checked' in page
+
+
+def test_secret_header_values_show_masked_and_sent_back_keep_what_was_stored(operator: Client) -> None:
+    assert operator.post(f"{JOBS}add/", fields()).status_code == 302
+    job = Job.objects.get(name="nightly")
+    page = operator.get(f"{JOBS}{job.pk}/change/").content.decode()
+    assert "X-Token: ***" in page and "abc" not in page
+    post = fields(callback_headers="X-Token: ***\nX-Trace: 2", callback_url="http://127.0.0.1:9/other")
+    assert operator.post(f"{JOBS}{job.pk}/change/", post).status_code == 302
+    job.refresh_from_db()
+    assert secret_headers.unseal(job.callback["headers"]) == {"X-Token": "abc", "X-Trace": "2"}
