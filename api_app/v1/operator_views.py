@@ -18,7 +18,10 @@ from tasks_app.services import alerts
 
 class AlertRuleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = AlertRuleSerializer
-    queryset = AlertRule.objects.order_by("id")
+
+    def get_queryset(self) -> QuerySet[AlertRule]:
+        return AlertRule.objects.order_by("id")  # read per request: the manager applies the caller's scope
+
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     @extend_schema(request=AlertRuleInputSerializer, responses={201: AlertRuleSerializer})

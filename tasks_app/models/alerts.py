@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from django.db import models
 
+from tasks_app.models.scoped import NamespaceScopedManager
+
 
 class AlertRule(models.Model):
     namespace = models.CharField(max_length=200, default="*", help_text="jobs whose namespace matches this pattern (fnmatch: billing-*, *)")
@@ -16,6 +18,9 @@ class AlertRule(models.Model):
     enabled = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    # A scoped token sees the rules whose pattern lies within its own namespaces.
+    objects = NamespaceScopedManager()
 
     class Meta:
         ordering = ["id"]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.db import models
 
+from tasks_app.models.scoped import NamespaceScopedManager
+
 
 class AuditEntry(models.Model):
     at = models.DateTimeField(auto_now_add=True)
@@ -16,6 +18,9 @@ class AuditEntry(models.Model):
     namespace = models.CharField(max_length=200, blank=True, default="")
     # {"field": [before, after]}; secret-looking values are stored as "***".
     changes = models.JSONField(default=dict, blank=True)
+
+    # A scoped token reads the entries of its own namespaces only.
+    objects = NamespaceScopedManager()
 
     class Meta:
         ordering = ["-id"]

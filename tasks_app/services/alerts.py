@@ -19,6 +19,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
+from tasks_app import scope
 from tasks_app.callbacks.http import send_http, validate_url
 from tasks_app.exceptions import InvalidInput
 from tasks_app.models import AlertRule, AlertState, Execution, ExecutionStatus, Job
@@ -79,7 +80,9 @@ def _record(rule: AlertRule, action: str, before: dict[str, Any]) -> None:
 
 @transaction.atomic
 def create_alert_rule(*, namespace: str = "*", url: str, **options: Any) -> AlertRule:
-    rule = AlertRule.objects.create(**clean_fields({"namespace": namespace, "url": url, **options}, CLEANERS))
+    values = clean_fields({"namespace": namespace, "url": url, **options}, CLEANERS)
+    scope.current().require_write(values["namespace"])  # the pattern must lie within the caller's namespaces
+    rule = AlertRule.objects.create(**values)
     _record(rule, "create", {})
     return rule
 
@@ -88,7 +91,10 @@ def create_alert_rule(*, namespace: str = "*", url: str, **options: Any) -> Aler
 def update_alert_rule(*, rule: AlertRule, **changes: Any) -> AlertRule:
     stored = AlertRule.objects.get(pk=rule.pk)  # as stored: a form may have set the instance's fields
     before = {name: getattr(stored, name) for name in AUDITED}
-    for name, value in clean_fields(changes, CLEANERS).items():
+    values = clean_fields(changes, CLEANERS)
+    for pattern in {stored.namespace, values.get("namespace", stored.namespace)}:
+        scope.current().require_write(pattern)
+    for name, value in values.items():
         setattr(rule, name, value)
     rule.save()
     _record(rule, "update", before)
@@ -97,6 +103,7 @@ def update_alert_rule(*, rule: AlertRule, **changes: Any) -> AlertRule:
 
 @transaction.atomic
 def delete_alert_rule(*, rule: AlertRule) -> None:
+    scope.current().require_write(rule.namespace)
     _record(rule, "delete", {name: getattr(rule, name) for name in AUDITED})
     rule.delete()
 

@@ -77,7 +77,12 @@ def masked(value: Any) -> Any:
 def diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, list[Any]]:
     """``{field: [before, after]}`` for each field whose value changed, secrets masked."""
     names = [name for name in {**before, **after} if before.get(name) != after.get(name)]
-    return {name: [masked(before.get(name)), masked(after.get(name))] for name in names}
+    return {name: [_shown(name, before.get(name)), _shown(name, after.get(name))] for name in names}
+
+
+def _shown(name: str, value: Any) -> Any:
+    """A field's value as recorded: a secret-looking field (a signing secret) only as "***"."""
+    return MASK if SECRET_NAME.search(name) and value not in (None, "") else masked(value)
 
 
 def record(

@@ -14,6 +14,7 @@ from django.utils import timezone
 from tasks_app import scope
 from tasks_app.exceptions import NotFound
 from tasks_app.models import SigningSecret
+from tasks_app.services import audit
 
 PREFIX = "whsec_"
 SECRET_BYTES = 32
@@ -53,6 +54,11 @@ def rotate_signing_secret(*, namespace: str, now: datetime | None = None) -> Sig
     row.previous_valid_until = now + timedelta(seconds=settings.SIGNING_SECRET_GRACE_SECONDS)
     row.rotated_at = now
     row.save()
+    # Recorded as the audit trail records every secret: that it changed, never its value.
+    audit.record(
+        action="rotate", object_type="signing_secret", object_id=row.pk, namespace=namespace,
+        changes=audit.diff({"secret": "old"}, {"secret": "new"}), label=str(row),
+    )  # fmt: skip
     return row
 
 

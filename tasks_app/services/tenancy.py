@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from tasks_app import keys
 from tasks_app.exceptions import Conflict, InvalidInput
 from tasks_app.models import ApiClient
+from tasks_app.services import audit
 
 RATE = re.compile(r"^[1-9][0-9]{0,8}/(s|sec|second|m|min|minute|h|hour|d|day)$")
 NAME = re.compile(r"^[\w.@+-]{1,100}$")
@@ -47,6 +48,17 @@ def _max_jobs(value: Any) -> int | None:
 
 
 # Each field's check, shared with the admin's form.
+def _audited(client: ApiClient) -> dict[str, Any]:
+    """What the audit trail shows of a token: never its key (only a digest is kept anyway)."""
+    return {
+        "name": client.name,
+        "namespaces": client.namespaces,
+        "read_only": client.read_only,
+        "rate": client.rate,
+        "max_jobs": client.max_jobs,
+    }
+
+
 FIELD_CHECKS = {"name": _name, "namespaces": _namespaces, "rate": _rate, "max_jobs": _max_jobs}
 
 
@@ -66,6 +78,9 @@ def create_api_client(
             user.save()
             client.user = user
             client.save()
+            audit.record(
+                action="create", object_type="api_token", object_id=client.pk, changes=audit.diff({}, _audited(client)), label=client.name
+            )
     except IntegrityError:
         raise Conflict(f"an API token named {client.name!r} already exists", field="name") from None
     return client, key
@@ -74,4 +89,5 @@ def create_api_client(
 @transaction.atomic
 def revoke_api_client(*, client: ApiClient) -> None:
     """Revoke a token: it and its user account are deleted, so the key stops working at once."""
+    audit.record(action="revoke", object_type="api_token", object_id=client.pk, changes=audit.diff(_audited(client), {}), label=client.name)
     client.user.delete()

@@ -129,3 +129,32 @@ def test_an_update_that_changes_nothing_is_not_recorded(api: APIClient) -> None:
     job = make_job(namespace="billing", priority=2)
     assert api.patch(f"/api/v1/jobs/{job.pk}", {"priority": 2}, format="json").status_code == 200
     assert [e["action"] for e in trail(api, object_type="job", object_id=job.pk)] == ["create"]
+
+
+def test_tokens_and_signing_secrets_are_recorded_without_their_values(api: APIClient) -> None:
+    created = api.post("/api/v1/tokens", {"name": "billing-team", "namespaces": ["billing-*"]}, format="json").json()
+    rotated = api.post("/api/v1/namespaces/billing-eu/signing-secret/rotate")
+    assert rotated.status_code == 200, rotated.content
+    api.delete(f"/api/v1/tokens/{created['id']}")
+    tokens = trail(api, object_type="api_token", object_id=created["id"])
+    assert [e["action"] for e in tokens] == ["revoke", "create"]
+    assert tokens[1]["changes"]["namespaces"] == [None, ["billing-*"]] and created["key"] not in json.dumps(tokens)
+    secret = trail(api, object_type="signing_secret")[0]
+    assert (secret["action"], secret["namespace"], secret["changes"]) == ("rotate", "billing-eu", {"secret": ["***", "***"]})
+    assert rotated.json().get("secret", "not shown") not in json.dumps(secret)
+
+
+def test_a_scoped_token_is_named_and_reads_only_its_namespaces(api: APIClient) -> None:
+    from tasks_app.services.tenancy import create_api_client
+
+    _, key = create_api_client(name="billing-team", namespaces=["billing"])
+    team = APIClient()
+    team.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    job = {"namespace": "billing", "name": "n", "trigger": {"kind": "delay", "seconds": 60}, "callback": {"kind": "http", "url": URL}}
+    assert team.post("/api/v1/jobs", job, format="json").status_code == 201
+    assert api.post("/api/v1/jobs", job | {"namespace": "mail"}, format="json").status_code == 201
+    assert [(e["actor"], e["namespace"]) for e in trail(team, object_type="job")] == [("billing-team", "billing")]
+    assert team.post("/api/v1/alert-rules", {"namespace": "*", "url": URL}, format="json").status_code == 403
+    assert team.post("/api/v1/alert-rules", {"namespace": "billing", "url": URL}, format="json").status_code == 201
+    api.post("/api/v1/alert-rules", {"namespace": "mail", "url": URL}, format="json")
+    assert [rule["namespace"] for rule in team.get("/api/v1/alert-rules").json()["results"]] == ["billing"]

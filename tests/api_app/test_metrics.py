@@ -6,15 +6,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from prometheus_client.parser import text_string_to_metric_families
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 from werkzeug import Response
 
 from tasks_app.models import Execution
+from tasks_app.services.tenancy import create_api_client
 from tests.conftest import wait_for
 from tests.factories import make_job
 from tests.tasks_app.test_worker import fire_due
@@ -22,10 +21,11 @@ from tests.tasks_app.test_worker import fire_due
 
 @pytest.fixture
 def prometheus(transactional_db: None) -> APIClient:
-    """A client that authenticates as Prometheus does: ``Authorization: Bearer <key>``."""
-    user = get_user_model().objects.create_user(username="prometheus", password="pw-for-tests")
+    """A client that authenticates as Prometheus does (``Authorization: Bearer <key>``), with an
+    API token for every namespace."""
+    _, key = create_api_client(name="prometheus", namespaces=["*"], read_only=True)
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {Token.objects.create(user=user).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
     return client
 
 
@@ -74,9 +74,12 @@ def _queue() -> str:
     return settings.CELERY_TASK_DEFAULT_QUEUE
 
 
-def test_needs_a_token(client, db) -> None:
+def test_needs_a_token_that_sees_every_namespace(client, db) -> None:
     assert client.get("/metrics").status_code == 401
     assert client.get("/metrics", HTTP_AUTHORIZATION="Bearer not-a-key").status_code == 401
+    _, key = create_api_client(name="billing-team", namespaces=["billing-*"])
+    refused = client.get("/metrics", HTTP_AUTHORIZATION=f"Bearer {key}")  # every namespace is a label value
+    assert refused.status_code == 403 and "every namespace" in refused.json()["detail"]
 
 
 def test_a_scrape_is_a_few_indexed_queries_whatever_the_size(prometheus, redis_client) -> None:
