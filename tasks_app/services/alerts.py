@@ -19,7 +19,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
-from tasks_app import scope
+from tasks_app import scope, signing
 from tasks_app.callbacks.http import send_http, validate_url
 from tasks_app.exceptions import InvalidInput
 from tasks_app.models import AlertRule, AlertState, Execution, ExecutionStatus, Job
@@ -168,7 +168,9 @@ def _succeeded(job_id: int) -> None:
 
 
 def _notice(event: str, job: Job, state: AlertState) -> dict[str, Any]:
+    """``id`` names this notice (the same on each retry of its delivery: its webhook-id)."""
     return {
+        "id": f"alert_{state.rule_id}_{job.pk}_{event}_{round(timezone.now().timestamp() * 1_000_000)}",
         "event": "recovered" if event == "recovered" else "failing",
         "reminder": event == "still_failing",
         "job": {"id": job.pk, "namespace": job.namespace, "name": job.name, "dialect": job.dialect},
@@ -205,8 +207,11 @@ def deliver_notice(*, rule_id: int, notice: dict[str, Any], first_try: bool = Tr
         return
     if first_try and rule.email:
         send_mail(notice["text"], json.dumps(notice, indent=2), None, rule.email.split(","), fail_silently=True)
+    body = json.dumps(notice).encode()
     headers = {"Content-Type": "application/json", "X-Alert-Rule": str(rule.pk)}
-    arguments = {"method": "POST", "url": rule.url, "headers": headers, "data": json.dumps(notice).encode()}
+    # Signed as the job's own callbacks are (Standard Webhooks, its namespace's secret).
+    headers |= signing.webhook_headers(namespace=notice["job"]["namespace"], message_id=notice["id"], body=body)
+    arguments = {"method": "POST", "url": rule.url, "headers": headers, "data": body}
     outcome = send_http(arguments, timeout=settings.ALERT_TIMEOUT_SECONDS)
     if not outcome.succeeded:
         raise AlertNotDelivered(f"{rule.url}: {outcome.error}")

@@ -8,10 +8,12 @@ import time
 from typing import Any
 
 import pytest
+from standardwebhooks.webhooks import Webhook as SignatureVerifier
 from werkzeug import Response
 
 from tasks_app import services
 from tasks_app.models import AlertState, Execution
+from tasks_app.services import signing
 from tests.conftest import wait_for
 from tests.factories import make_job
 from tests.tasks_app.test_worker import fire_due
@@ -23,9 +25,11 @@ class Webhook:
     def __init__(self) -> None:
         self.requests = 0
         self.notices: list[dict[str, Any]] = []
+        self.signed: list[tuple[bytes, dict[str, str]]] = []  # every request's body and headers
 
     def __call__(self, request: Any) -> Response:
         self.requests += 1
+        self.signed.append((request.get_data(), dict(request.headers)))
         if self.requests == 1:
             return Response("not now", status=503)
         self.notices.append(json.loads(request.data))
@@ -67,6 +71,12 @@ def test_failing_reminder_and_recovered_notices(receiver, settings) -> None:
     assert reminder["event"] == "failing" and reminder["reminder"] and reminder["failures"] == 5
     assert recovered["event"] == "recovered" and "recovered" in recovered["text"]
     assert not AlertState.objects.exists()
+    # Signed with the job's namespace's secret; a retried delivery keeps its webhook-id.
+    verifier = SignatureVerifier(signing.signing_secret(namespace="payments").secret)
+    for body, headers in webhook.signed:
+        verifier.verify(body, headers, json_parse=False)
+    ids = [headers["Webhook-Id"] for _, headers in webhook.signed]
+    assert ids[0] == ids[1] == failing["id"] and len(set(ids)) == 3
 
 
 @pytest.mark.usefixtures("celery_worker")
@@ -85,7 +95,8 @@ def test_jobs_no_rule_watches_send_nothing(receiver) -> None:
 def test_a_notice_is_also_mailed_once_when_the_rule_names_addresses(receiver, settings, mailoutbox) -> None:
     receiver.expect_request("/alert").respond_with_data("", status=500)
     rule = services.alerts.create_alert_rule(url=receiver.url_for("/alert"), email="ops@example.com, oncall@example.com")
-    notice = {"event": "failing", "text": ":rotating_light: *billing/nightly* (job 1) is failing", "failures": 3}
+    notice = {"id": "alert_1_1_failing_1", "event": "failing", "job": {"id": 1, "namespace": "billing", "name": "nightly"},
+              "text": ":rotating_light: *billing/nightly* (job 1) is failing", "failures": 3}  # fmt: skip
     with pytest.raises(services.alerts.AlertNotDelivered):
         services.alerts.deliver_notice(rule_id=rule.pk, notice=notice)
     with pytest.raises(services.alerts.AlertNotDelivered):  # the retry posts again but mails no more
