@@ -1,10 +1,11 @@
 """Counters and histograms in Redis hashes. Each batch of outcomes adds to them in one pipeline,
 after its transaction commits; a Redis error loses those increments (logged), never an outcome.
-Histogram buckets are stored non-cumulative (one increment per sample) and summed when read."""
+Histogram buckets are stored non-cumulative (per bucket) and summed when read."""
 
 from __future__ import annotations
 
 import logging
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -39,22 +40,30 @@ def bucket_of(seconds: float) -> str:
     return next((repr(bound) for bound in BUCKETS if seconds <= bound), "+Inf")
 
 
-def _observe(pipe: redis.client.Pipeline, key: str, label: str, seconds: float) -> None:
-    pipe.hincrby(key, f"{label}{SEP}{bucket_of(seconds)}", 1)
-    pipe.hincrbyfloat(key, f"{label}{SEP}sum", seconds)
+def _tally(samples: Sequence[Sample]) -> tuple[Counter[tuple[str, str]], dict[tuple[str, str], float]]:
+    """The batch summed per hash field before anything is sent: a Redis command per distinct
+    field (a handful per batch), not several per sample."""
+    counts: Counter[tuple[str, str]] = Counter()
+    sums: dict[tuple[str, str], float] = defaultdict(float)
+    for sample in samples:
+        counts[(EXECUTIONS, SEP.join((sample.outcome, sample.dialect, sample.namespace)))] += 1
+        for key, label, seconds in ((LATENESS, "", sample.lateness_seconds), (DURATION, sample.kind, sample.duration_seconds)):
+            if seconds is not None:
+                counts[(key, f"{label}{SEP}{bucket_of(max(seconds, 0.0))}")] += 1
+                sums[(key, f"{label}{SEP}sum")] += max(seconds, 0.0)
+    return counts, sums
 
 
 def count(samples: Sequence[Sample]) -> None:
     if not samples:
         return
+    counts, sums = _tally(samples)
     try:
         with platform_redis.client().pipeline(transaction=False) as pipe:
-            for sample in samples:
-                pipe.hincrby(platform_redis.key(EXECUTIONS), SEP.join((sample.outcome, sample.dialect, sample.namespace)), 1)
-                if sample.lateness_seconds is not None:
-                    _observe(pipe, platform_redis.key(LATENESS), "", max(sample.lateness_seconds, 0.0))
-                if sample.duration_seconds is not None:
-                    _observe(pipe, platform_redis.key(DURATION), sample.kind, max(sample.duration_seconds, 0.0))
+            for (key, field), number in counts.items():
+                pipe.hincrby(platform_redis.key(key), field, number)
+            for (key, field), total in sums.items():
+                pipe.hincrbyfloat(platform_redis.key(key), field, total)
             pipe.execute()
     except redis.RedisError as error:
         logger.warning("could not count %d outcome(s) in the metrics: %s", len(samples), error)

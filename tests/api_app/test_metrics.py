@@ -106,3 +106,22 @@ def test_skipped_occurrences_are_counted_as_the_claim_writes_them(prometheus, re
     Job.objects.filter(pk=job.pk).update(next_fire_at=start)  # as if the platform had been down
     services.claim_due_occurrences(now=start + timedelta(seconds=95))
     assert value(scrape(prometheus), "jobplatform_executions_total", outcome="skipped", dialect="v1", namespace="missed") == 10
+
+
+@pytest.mark.django_db
+def test_histograms_are_cumulative_with_their_sums(redis_client) -> None:
+    from tasks_app.metrics import counters, exposition
+
+    samples = [counters.Sample("succeeded", "v1", "h", kind="http", lateness_seconds=s, duration_seconds=s) for s in (0.003, 0.02, 2.0)]
+    counters.count(samples[:2])
+    counters.count(samples[2:])
+    parsed = {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(exposition.render().decode())
+        for sample in family.samples
+    }
+    buckets = {le: value(parsed, "jobplatform_fire_lateness_seconds_bucket", le=le) for le in ("0.005", "0.025", "1.0", "2.5", "+Inf")}
+    assert buckets == {"0.005": 1, "0.025": 2, "1.0": 2, "2.5": 3, "+Inf": 3}
+    assert value(parsed, "jobplatform_fire_lateness_seconds_sum") == pytest.approx(2.023)
+    assert value(parsed, "jobplatform_callback_duration_seconds_count", kind="http") == 3
+    assert value(parsed, "jobplatform_executions_total", outcome="succeeded", dialect="v1", namespace="h") == 3
