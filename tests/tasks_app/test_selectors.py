@@ -78,7 +78,8 @@ def test_bounded_count_is_exact_below_its_cap_and_approximate_above() -> None:
 
 def test_job_states_and_next_fires() -> None:
     soon = make_job(trigger={"kind": "at", "at": (timezone.now() + timedelta(minutes=5)).isoformat()})
-    later = make_job(trigger=CRON)
+    # Not CRON (12:00 daily): between 11:55 and 12:00 it would fire before ``soon``.
+    later = make_job(trigger={"kind": "cron", "cron": "0 12 1 1 *"})
     make_job(trigger=CRON, enabled=False)
     states = selectors.job_states()
     assert {state: tally.value for state, tally in states.items()} == {"scheduled": 2, "paused": 1, "finished": 0}
