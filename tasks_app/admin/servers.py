@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
 from tasks_app import heartbeats
+from tasks_app.metrics import depths
 from tasks_app.outages import REDIS_ERRORS
 
 
@@ -32,5 +33,6 @@ def servers_view(request: HttpRequest) -> HttpResponse:
         "error": error,
         "ttl": settings.HEARTBEAT_TTL_SECONDS,
         "counts": {kind: sum(beat.kind == kind for beat in processes) for kind in heartbeats.KINDS},
+        **depths.template_context(),
     }
     return TemplateResponse(request, "admin/console/servers.html", context)

@@ -48,3 +48,14 @@ def test_dashboard_shows_what_waits_in_each_queue_and_refreshes_itself(operator:
     assert f'celery: {settings.CELERY_TASK_DEFAULT_QUEUE}</th><td class="console-figure">2<' in depths
     assert 'channel: invoices</th><td class="console-figure">1<' in depths
     assert '<meta http-equiv="refresh" content="30">' in page
+
+
+def test_the_servers_page_shows_what_waits_in_each_queue(operator: Client, redis_client, settings) -> None:
+    from tasks_app import services
+    from tasks_app.tasks import expire_queue_leases
+
+    expire_queue_leases.delay()  # no worker runs in this test: the message waits
+    services.create_queue_task(channel="invoices", input="a")
+    depths = operator.get("/admin/servers/").content.decode().split('id="queue-depths"')[1].split("</table>")[0]
+    assert f'celery: {settings.CELERY_TASK_DEFAULT_QUEUE}</th><td class="console-figure">1<' in depths
+    assert 'channel: invoices</th><td class="console-figure">1<' in depths
