@@ -50,6 +50,8 @@ def test_operator_filters_failed_executions_and_retries_them(live_server: Any, r
         assert "Queued 2 retries" in page.locator(".messagelist").inner_text(), page.locator(".messagelist").inner_text()
         page.goto(f"{live_server.url}/admin/tasks_app/execution/{other_execution}/change/")
         assert re.search(r"\d\d:\d\d:\d\d\.\d{3}", page.locator(".field-started_ms .readonly").inner_text())
+        page.goto(f"{live_server.url}/admin/servers/")
+        assert page.locator("#queue-depths").is_visible() and page.locator("#servers tbody tr", has_text="worker").count() >= 1
         page.goto(f"{live_server.url}/admin/tasks_app/job/?namespace=mail")
         paused_row = page.locator("#result_list tbody tr", has_text="paused").first
         assert "(paused)" in paused_row.locator(".field-next_fire").inner_text()
