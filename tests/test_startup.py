@@ -38,4 +38,4 @@ def test_processes_wait_for_a_database_and_redis_that_never_answer(processes: Pr
     for name, text in logs().items():
         assert SECRET not in text and "Traceback" not in text, name
     assert f"the database at postgres://jobs:***@127.0.0.1:{database_url.rsplit(':', 1)[1]}" in logs()["beat"]
-    assert "the broker at tasks_app.broker:Transport://:**@127.0.0.1" in logs()["worker"]
+    assert "the broker at redis://:**@127.0.0.1" in logs()["worker"]
