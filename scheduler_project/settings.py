@@ -41,6 +41,10 @@ def env_int_by_name(name: str) -> dict[str, int]:
     return numbers
 
 
+def env_list(name: str, default: str) -> list[str]:
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
 SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-insecure-key-change-me")
 DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = [h.strip() for h in os.environ.get("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver").split(",")]
@@ -268,6 +272,18 @@ CELERY_RESULT_EXPIRES = None
 # Callbacks may not run longer than this (it stays below the broker's visibility timeout).
 CALLBACK_MAX_TIMEOUT_SECONDS = env_int("CALLBACK_MAX_TIMEOUT_SECONDS", 600)
 CALLBACK_DEFAULT_TIMEOUT_SECONDS = env_int("CALLBACK_DEFAULT_TIMEOUT_SECONDS", 10)
+# Egress policy (tasks_app.egress, decision 0901): networks and host:port entries callbacks never
+# reach (the platform's own database, Redis, HTTP and gRPC listeners are always denied), and,
+# when set, the only ones they may reach.
+CALLBACK_DENIED_NETWORKS = env_list(
+    "CALLBACK_DENIED_NETWORKS",
+    "169.254.0.0/16,fe80::/10,0.0.0.0/8,224.0.0.0/4,ff00::/8,169.254.169.254,fd00:ec2::254,100.100.100.200",
+)
+CALLBACK_ALLOWED_NETWORKS = env_list("CALLBACK_ALLOWED_NETWORKS", "")
+EGRESS_HTTP_BIND = os.environ.get("BIND_ADDRESS", "127.0.0.1")
+CALLBACK_MAX_REDIRECTS = env_int("CALLBACK_MAX_REDIRECTS", 5)
+# A response body (or socket/rpc reply) is read up to this many bytes; the rest is discarded.
+CALLBACK_MAX_RESPONSE_BYTES = env_int("CALLBACK_MAX_RESPONSE_BYTES", 1 << 20)
 # Response bodies are kept up to this many characters.
 EXECUTION_RESPONSE_MAX_CHARS = env_int("EXECUTION_RESPONSE_MAX_CHARS", 4096)
 # A running execution whose worker died is re-queued after its callback timeout plus this.

@@ -4,88 +4,25 @@ regexp that the response body must match for the call to count as a success."""
 from __future__ import annotations
 
 import json
-import os
 import re
-import threading
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar
 from urllib.parse import urlencode, urlsplit
 
-import certifi
 import urllib3
-from django.conf import settings
 from django.utils import timezone
 
 from tasks_app import secret_headers, signing
 from tasks_app.callbacks.base import Callback, CallContext, Outcome, host_port, reject_unknown, timeout_from, truncate
+from tasks_app.egress import EgressDenied, Expired, Reply, check_url, fetch
 from tasks_app.exceptions import InvalidCallback
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD")
 BODY_FORMATS = ("raw", "json", "form")
 RETRY_AFTER_STATUSES = (429, 503)
 CHARSET = re.compile(r'charset="?([\w.:-]+)', re.IGNORECASE)
-MAX_REDIRECTS = 30
-# One attempt is one request: no retries on a failed connection or read (the job's retry
-# policy decides those), but redirects are followed, as browsers and requests do.
-NO_RETRIES = urllib3.Retry(total=None, connect=0, read=0, status=0, other=0, redirect=MAX_REDIRECTS, raise_on_redirect=False)
-
-
-class Transport:
-    """This process's HTTP connections, shared by its callback threads (urllib3's pools are
-    thread-safe): one pool per origin, keeping up to WORKER_CALLBACK_THREADS connections open,
-    so calls to a host reuse them. Proxies come from the environment (HTTP(S)_PROXY, NO_PROXY),
-    read once per origin; CAs from REQUESTS_CA_BUNDLE or CURL_CA_BUNDLE, else certifi's.
-
-    urllib3 rather than requests: on a fast receiver, requests' per-call work (preparing the
-    request, merging settings, cookies, building its response) cost two-thirds of the call's
-    CPU, which a worker making hundreds of calls a second pays (decision 0705)."""
-
-    def __init__(self) -> None:
-        self.pid = os.getpid()
-        options: dict[str, Any] = {
-            "maxsize": max(1, settings.WORKER_CALLBACK_THREADS),
-            "ca_certs": os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or certifi.where(),
-        }
-        self._direct = urllib3.PoolManager(**options)
-        self._options = options
-        self._proxied: dict[str, urllib3.ProxyManager] = {}
-        self._proxy_of_origin: dict[str, str | None] = {}
-        self._lock = threading.Lock()
-
-    def manager(self, url: str) -> urllib3.PoolManager:
-        parts = urlsplit(url)
-        origin = f"{parts.scheme}://{parts.netloc}"
-        if origin not in self._proxy_of_origin:
-            if len(self._proxy_of_origin) > 1000:
-                self._proxy_of_origin.clear()
-            self._proxy_of_origin[origin] = _environment_proxy(parts.scheme, parts.hostname or "")
-        proxy = self._proxy_of_origin[origin]
-        if proxy is None:
-            return self._direct
-        with self._lock:
-            if proxy not in self._proxied:
-                self._proxied[proxy] = urllib3.ProxyManager(proxy, **self._options)
-            return self._proxied[proxy]
-
-
-def _environment_proxy(scheme: str, host: str) -> str | None:
-    if urllib.request.proxy_bypass(host):
-        return None
-    return urllib.request.getproxies().get(scheme)
-
-
-_transport: Transport | None = None
-
-
-def transport() -> Transport:
-    """The process's transport (a new one after a fork: connections are not shared across)."""
-    global _transport
-    if _transport is None or _transport.pid != os.getpid():
-        _transport = Transport()
-    return _transport
 
 
 def validate_url(url: Any, *, field: str = "url") -> str:
@@ -94,6 +31,7 @@ def validate_url(url: Any, *, field: str = "url") -> str:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise InvalidCallback(f"must be an http(s) URL, got {url!r}", field=field)
+    check_url(url, field=field)
     return url
 
 
@@ -219,13 +157,13 @@ class HttpCallback(Callback):
         )
 
 
-def _text(response: urllib3.BaseHTTPResponse) -> str:
+def _text(reply: Reply) -> str:
     """The body as text, in the charset the response names, else UTF-8 (JSON's)."""
-    charset = CHARSET.search(response.headers.get("Content-Type", ""))
+    charset = CHARSET.search(reply.headers.get("Content-Type", ""))
     try:
-        return response.data.decode(charset.group(1) if charset else "utf-8", errors="replace")
+        return reply.body.decode(charset.group(1) if charset else "utf-8", errors="replace")
     except LookupError:  # a charset Python does not know
-        return response.data.decode("utf-8", errors="replace")
+        return reply.body.decode("utf-8", errors="replace")
 
 
 def _failure(error: Exception) -> str:
@@ -261,26 +199,30 @@ def send_http(
         summary["body"] = truncate(body.decode(errors="replace"))
     if signed_for is not None:
         headers |= signing.webhook_headers(namespace=signed_for.namespace, message_id=signed_for.occurrence_key, body=body)
-    url = arguments["url"]
     try:
-        response = transport().manager(url).request(
-            arguments["method"], url, body=body, headers=headers,
-            timeout=urllib3.Timeout(connect=timeout, read=timeout), retries=NO_RETRIES,
-        )  # fmt: skip
+        reply = fetch(arguments["method"], arguments["url"], headers=headers, body=body, timeout=timeout)
+    except EgressDenied as refusal:
+        return Outcome(succeeded=False, request=summary, error=str(refusal), retryable=False)
+    except Expired as expired:
+        return Outcome(succeeded=False, request=summary, error=f"Timeout: {expired}")
     except (urllib3.exceptions.HTTPError, OSError) as error:
         return Outcome(succeeded=False, request=summary, error=_failure(error))
-    text = _text(response)
-    ok = 200 <= response.status < 300
-    problem = "" if ok else f"HTTP {response.status}"
+    return _judged(reply, summary, success_regexp, judge)
+
+
+def _judged(reply: Reply, summary: dict[str, Any], success_regexp: str | None, judge: BodyJudge | None) -> Outcome:
+    text = _text(reply)
+    ok = 200 <= reply.status < 300
+    problem = "" if ok else f"HTTP {reply.status}" + (f": {reply.problem}" if reply.problem else "")
     if ok and success_regexp and not re.search(success_regexp, text):
         ok, problem = False, f"response does not match {success_regexp!r}"
     outcome = Outcome(
         succeeded=ok,
         request=summary,
-        response_status=response.status,
-        response_body=truncate(text),
-        response_headers=dict(response.headers),
+        response_status=reply.status,
+        response_body=truncate(text) + (f"…[cut at {len(reply.body)} bytes]" if reply.cut else ""),
+        response_headers=dict(reply.headers),
         error=problem,
-        retry_after_seconds=retry_after_seconds(response.status, response.headers),
+        retry_after_seconds=retry_after_seconds(reply.status, reply.headers),
     )
     return judge(text, outcome) if judge and ok else outcome

@@ -11,19 +11,20 @@ from __future__ import annotations
 import json
 import re
 import socket
-import time
 from dataclasses import dataclass
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
+from django.conf import settings
+
 from tasks_app.callbacks.base import Callback, CallContext, Outcome, host_port, reject_unknown, timeout_from, truncate
 from tasks_app.callbacks.http import compile_regexp
+from tasks_app.egress import EgressDenied, bounded, check_host, connect
 from tasks_app.exceptions import InvalidCallback
 
 # Go registers a service under its type name (or any name given to RegisterName), and splits
 # "Service.Method" at the last dot; the method is an exported Go identifier.
 SERVICE_METHOD = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+")
-MAX_REPLY_BYTES = 1 << 20
 _decoder = json.JSONDecoder()
 
 
@@ -65,22 +66,23 @@ def compact_json(value: Any) -> str:
 
 
 def exchange(host: str, port: int, line: bytes, *, timeout: float) -> Any:
-    """Send one request line and read one JSON reply; the whole exchange is bounded by ``timeout``."""
-    deadline = time.monotonic() + timeout
-    try:
-        with socket.create_connection((host, port), timeout=timeout) as connection:
-            connection.sendall(line)
-            return _read_reply(connection, deadline)
-    except TimeoutError:
-        raise RpcFailure(f"no reply within {timeout:g}s") from None
-    except OSError as error:
-        raise RpcFailure(f"{type(error).__name__}: {error}") from None
+    """Send one request line and read one JSON reply, all within ``timeout`` seconds of
+    wall-clock time (tasks_app.egress.deadline), to an address the egress policy allows."""
+    with bounded(timeout) as bound:
+        try:
+            with connect(host, port, timeout=timeout) as connection:
+                connection.sendall(line)
+                return _read_reply(connection, settings.CALLBACK_MAX_RESPONSE_BYTES)
+        except (OSError, RpcFailure) as error:
+            # The deadline shuts the socket: what the read saw then is the timeout.
+            if bound.expired or isinstance(error, TimeoutError):
+                raise RpcFailure(f"no reply within {timeout:g}s") from None
+            raise RpcFailure(str(error) if isinstance(error, RpcFailure) else f"{type(error).__name__}: {error}") from None
 
 
-def _read_reply(connection: socket.socket, deadline: float) -> Any:
+def _read_reply(connection: socket.socket, limit: int) -> Any:
     received = b""
-    while len(received) <= MAX_REPLY_BYTES:
-        connection.settimeout(max(deadline - time.monotonic(), 0.001))
+    while len(received) <= limit:
         chunk = connection.recv(65536)
         if not chunk:
             raise RpcFailure(f"connection closed before a complete reply ({len(received)} bytes)")
@@ -92,7 +94,7 @@ def _read_reply(connection: socket.socket, deadline: float) -> Any:
             return _decoder.raw_decode(text)[0]
         except ValueError:
             continue  # an incomplete value: read on
-    raise RpcFailure(f"reply longer than {MAX_REPLY_BYTES} bytes")
+    raise RpcFailure(f"reply longer than CALLBACK_MAX_RESPONSE_BYTES ({limit} bytes)")
 
 
 @dataclass(frozen=True)
@@ -107,7 +109,8 @@ class RpcCallback(Callback):
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> RpcCallback:
         reject_unknown(data, {"kind", "address", "method", "params", "timeout_seconds", "success_regexp"})
-        split_address(data.get("address"))
+        host, port = split_address(data.get("address"))
+        check_host(host, port, field="address")
         return cls(
             address=str(data["address"]).strip(),
             method=validate_service_method(data.get("method")),
@@ -140,6 +143,8 @@ class RpcCallback(Callback):
         host, port = split_address(self.address)
         try:
             reply = exchange(host, port, (line + "\n").encode(), timeout=self.timeout_seconds)
+        except EgressDenied as refusal:
+            return Outcome(succeeded=False, request=request, error=str(refusal), retryable=False)
         except RpcFailure as failure:
             return Outcome(succeeded=False, request=request, error=str(failure))
         return self.judge(reply, context.execution_id, request)

@@ -11,17 +11,17 @@ gone" still answer. The whole exchange (connect, send, read) shares one timeout.
 from __future__ import annotations
 
 import socket
-import time
 from dataclasses import dataclass
 from typing import Any, ClassVar
+
+from django.conf import settings
 
 from tasks_app.callbacks import verbatim
 from tasks_app.callbacks.base import Callback, CallContext, Outcome, host_port, reject_unknown, timeout_from, truncate
 from tasks_app.callbacks.recall import judge_reply, recall_document
+from tasks_app.egress import EgressDenied, bounded, check_host, connect
 from tasks_app.exceptions import InvalidCallback
 
-# A reply line longer than this is refused instead of being read without end.
-MAX_REPLY_BYTES = 1 << 20
 _CHUNK_BYTES = 64 * 1024
 
 
@@ -39,13 +39,10 @@ def validate_port(port: Any, *, field: str = "port") -> int:
     return port
 
 
-def _read_line(connection: socket.socket, deadline: float) -> bytes:
+def _read_line(connection: socket.socket, limit: int) -> bytes:
+    """The first line, up to ``limit`` bytes: a longer one is refused, not read to its end."""
     received = bytearray()
-    while b"\n" not in received and len(received) <= MAX_REPLY_BYTES:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise TimeoutError("no reply line within the timeout")
-        connection.settimeout(remaining)
+    while b"\n" not in received and len(received) <= limit:
         chunk = connection.recv(_CHUNK_BYTES)
         if not chunk:
             break
@@ -53,18 +50,24 @@ def _read_line(connection: socket.socket, deadline: float) -> bytes:
     if not received:
         raise ConnectionError("the peer closed the connection without replying")
     line = bytes(received).split(b"\n", 1)[0]
-    if len(line) > MAX_REPLY_BYTES:
-        raise ValueError(f"the reply line is longer than {MAX_REPLY_BYTES} bytes")
+    if len(line) > limit:
+        raise ValueError(f"the reply line is longer than CALLBACK_MAX_RESPONSE_BYTES ({limit} bytes)")
     return line.rstrip(b"\r")
 
 
 def exchange_line(host: str, port: int, line: bytes, *, timeout: float) -> str:
-    """Send one line and read one line back, all within ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    with socket.create_connection((host, port), timeout=timeout) as connection:
-        connection.settimeout(max(deadline - time.monotonic(), 0.001))
-        connection.sendall(line)
-        return _read_line(connection, deadline).decode("utf-8", errors="replace")
+    """Send one line and read one line back, all within ``timeout`` seconds of wall-clock time
+    (tasks_app.egress.deadline), to an address the egress policy allows."""
+    with bounded(timeout) as exchange:
+        try:
+            with connect(host, port, timeout=timeout) as connection:
+                connection.sendall(line)
+                return _read_line(connection, settings.CALLBACK_MAX_RESPONSE_BYTES).decode("utf-8", errors="replace")
+        except (OSError, ValueError):
+            # The deadline shuts the socket: what the read saw then is the timeout.
+            if exchange.expired:
+                raise TimeoutError(f"no reply line within {timeout:g}s") from None
+            raise
 
 
 @dataclass(frozen=True)
@@ -78,9 +81,11 @@ class SocketCallback(Callback):
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> SocketCallback:
         reject_unknown(data, {"kind", "host", "port", "timeout_seconds"} | verbatim.names("payload"))
+        host, port = validate_host(data.get("host")), validate_port(data.get("port"))
+        check_host(host, port, field="host")
         return cls(
-            host=validate_host(data.get("host")),
-            port=validate_port(data.get("port")),
+            host=host,
+            port=port,
             payload=verbatim.loaded(data, "payload"),
             timeout_seconds=timeout_from(data),
         )
@@ -98,6 +103,8 @@ class SocketCallback(Callback):
         request = {"host": self.host, "port": self.port, "body": truncate(line)}
         try:
             reply = exchange_line(self.host, self.port, line.encode(), timeout=self.timeout_seconds)
+        except EgressDenied as refusal:
+            return Outcome(succeeded=False, request=request, error=str(refusal), retryable=False)
         except (OSError, ValueError) as error:
             return Outcome(succeeded=False, request=request, error=f"{type(error).__name__}: {error}")
         return judge_reply(reply, Outcome(succeeded=True, request=request, response_body=truncate(reply)))
