@@ -62,12 +62,15 @@ def exchange_line(host: str, port: int, line: bytes, *, timeout: float) -> str:
         try:
             with connect(host, port, timeout=timeout) as connection:
                 connection.sendall(line)
-                return _read_line(connection, settings.CALLBACK_MAX_RESPONSE_BYTES).decode("utf-8", errors="replace")
+                reply = _read_line(connection, settings.CALLBACK_MAX_RESPONSE_BYTES)
         except (OSError, ValueError):
             # The deadline shuts the socket: what the read saw then is the timeout.
             if exchange.expired:
                 raise TimeoutError(f"no reply line within {timeout:g}s") from None
             raise
+        if exchange.expired:  # the shut socket ended the line early
+            raise TimeoutError(f"no reply line within {timeout:g}s")
+        return reply.decode("utf-8", errors="replace")
 
 
 @dataclass(frozen=True)

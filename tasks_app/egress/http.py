@@ -172,11 +172,15 @@ def fetch(method: str, url: str, *, headers: dict[str, str], body: bytes | None,
     Raises EgressDenied (permanent), Expired, or urllib3's errors (unreachable, broken)."""
     with bounded(timeout) as exchange:
         try:
-            return _follow(method, url, headers, body, timeout)
+            reply = _follow(method, url, headers, body, timeout)
         except (urllib3.exceptions.HTTPError, OSError) as error:
             if exchange.expired:
                 raise Expired(f"no complete response within {timeout:g}s") from error
             raise
+        # A body that ends with its connection ends early, as if whole, when the deadline shuts it.
+        if exchange.expired:
+            raise Expired(f"no complete response within {timeout:g}s")
+        return reply
 
 
 def _follow(method: str, url: str, headers: dict[str, str], body: bytes | None, timeout: float) -> Reply:

@@ -94,9 +94,8 @@ def test_every_redirect_hop_is_checked(receiver) -> None:
 
 def test_only_the_allowed_networks_are_called_when_some_are_set(receiver) -> None:
     receiver.expect_request("/run").respond_with_data("ok")
-    with override_settings(CALLBACK_ALLOWED_NETWORKS=["10.0.0.0/8"]):
-        with pytest.raises(InvalidCallback, match="CALLBACK_ALLOWED_NETWORKS"):
-            build_callback({"url": receiver.url_for("/run")})
+    with override_settings(CALLBACK_ALLOWED_NETWORKS=["10.0.0.0/8"]), pytest.raises(InvalidCallback, match="CALLBACK_ALLOWED_NETWORKS"):
+        build_callback({"url": receiver.url_for("/run")})
     with override_settings(CALLBACK_ALLOWED_NETWORKS=[f"127.0.0.1:{receiver.port}"]):
         assert build_callback({"url": receiver.url_for("/run")}).call(CONTEXT).succeeded
 
