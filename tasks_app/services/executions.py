@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from django.conf import settings
-from django.db import close_old_connections, transaction
+from django.db import close_old_connections, connection, transaction
 from django.utils import timezone
 from django_celery_results.models import TaskResult
 
@@ -80,11 +80,32 @@ def _record_many(records: Sequence[_Record]) -> list[None]:
     TaskResults. A pending outcome goes through record_outcome (its rules are its own)."""
     now = timezone.now()
     with transaction.atomic():
+        records = still_held(records)
         for record in records:
             if record.outcome.pending:
                 record_outcome(execution=record.execution, outcome=record.outcome, task=record.task, now=now)
         _write_outcomes([r for r in records if not r.outcome.pending], now)
     return [None] * len(records)
+
+
+def still_held(records: Sequence[_Record]) -> list[_Record]:
+    """The records whose attempt is still held by the claim that made the call: running, with
+    the deadline that claim wrote (recovery clears it, the next claim writes another). Their
+    rows stay locked until the outcome is written, so the sweep cannot take them meanwhile. A
+    superseded holder's late outcome is dropped: the attempt belongs to its new holder now."""
+    if not records:
+        return []
+    table = rows.quote(Execution._meta.db_table)
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    sql = f"SELECT id, deadline_at FROM {table} WHERE id IN ({rows.placeholders(len(records))}) AND {rows.unindexed_test('status')}{lock}"
+    fields = [rows.field(Execution, "id"), rows.field(Execution, "deadline_at")]
+    held = dict(rows.select(sql, [*(r.execution.pk for r in records), ExecutionStatus.RUNNING], fields))
+    current = [r for r in records if r.execution.pk in held and held[r.execution.pk] == r.execution.deadline_at]
+    if len(current) < len(records):
+        kept = {id(record) for record in current}
+        for record in (r for r in records if id(r) not in kept):
+            logger.warning("dropped the late outcome of %s: its claim was superseded (the attempt was recovered)", record.execution)
+    return current
 
 
 def _write_outcomes(records: Sequence[_Record], now: datetime) -> None:
