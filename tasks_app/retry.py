@@ -5,13 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from tasks_app import bounds
 from tasks_app.exceptions import InvalidInput
 
 
 def _number(value: Any, *, field: str, minimum: float = 0) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < minimum:
-        raise InvalidInput(f"must be a number, at least {minimum:g}", field=field)
-    return value
+    problem = bounds.seconds_problem(value, minimum=minimum)
+    if problem:
+        raise InvalidInput(problem, field=field)
+    return value  # type: ignore[no-any-return]
 
 
 @dataclass(frozen=True)
@@ -30,7 +32,7 @@ class RetryPolicy:
             return self.delays_seconds[retry_index] if 0 <= retry_index < len(self.delays_seconds) else None
         if retry_index < 0 or attempt > self.max_attempts:
             return None
-        delay = self.backoff_seconds * (2**retry_index)
+        delay = min(self.backoff_seconds * 2.0 ** min(retry_index, 64), bounds.MAX_SECONDS)
         return min(delay, self.max_backoff_seconds) if self.max_backoff_seconds is not None else delay
 
     def to_json(self) -> dict[str, Any]:
@@ -54,15 +56,15 @@ class RetryPolicy:
         if "max_attempts" in data:
             return cls._with_backoff(data)
         delays = data.get("delays_seconds", [])
-        if not isinstance(delays, list | tuple):
-            raise InvalidInput("must be a list of seconds", field="delays_seconds")
+        if not isinstance(delays, list | tuple) or len(delays) > bounds.MAX_RETRIES:
+            raise InvalidInput(f"must be a list of at most {bounds.MAX_RETRIES} delays in seconds", field="delays_seconds")
         return cls(delays_seconds=tuple(_number(d, field="delays_seconds") for d in delays))
 
     @classmethod
     def _with_backoff(cls, data: dict[str, Any]) -> RetryPolicy:
         attempts = data["max_attempts"]
-        if isinstance(attempts, bool) or not isinstance(attempts, int) or attempts < 1:
-            raise InvalidInput("must be a whole number, at least 1", field="max_attempts")
+        if isinstance(attempts, bool) or not isinstance(attempts, int) or not 1 <= attempts <= bounds.MAX_RETRIES + 1:
+            raise InvalidInput(f"must be a whole number from 1 to {bounds.MAX_RETRIES + 1}", field="max_attempts")
         cap = data.get("max_backoff_seconds")
         return cls(
             max_attempts=attempts,

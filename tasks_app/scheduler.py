@@ -88,7 +88,9 @@ class ClaimAhead(threading.Thread):
         occurrence = services.next_due().occurrence
         if occurrence is None:
             return settings.SCHEDULER_MAX_SLEEP_SECONDS
-        seconds = (occurrence - ahead / 2 - clock.now()).total_seconds()
+        now = clock.now()
+        # max(): a moment long past (a row edited by hand) would underflow datetime.min.
+        seconds = (max(occurrence, now) - ahead / 2 - now).total_seconds()
         return max(0.0, min(seconds, settings.SCHEDULER_MAX_SLEEP_SECONDS))
 
     def stop(self) -> None:
@@ -218,7 +220,11 @@ class JobScheduler(DatabaseScheduler):
         attempt = services.next_due().attempt
         if attempt is None:
             return None
-        return max(attempt - self._send_ahead() / 2, self._last_dispatch + timedelta(seconds=settings.SCHEDULER_DISPATCH_GAP_SECONDS))
+        # max(): a moment long past (a row edited by hand) would underflow datetime.min.
+        return max(
+            max(attempt, clock.now()) - self._send_ahead() / 2,
+            self._last_dispatch + timedelta(seconds=settings.SCHEDULER_DISPATCH_GAP_SECONDS),
+        )
 
     def _housekeeping(self) -> None:
         now = time.monotonic()

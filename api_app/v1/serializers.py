@@ -54,7 +54,7 @@ class JobSerializer(serializers.ModelSerializer):
     class Meta:
         model = Job
         fields = [
-            "id", "dialect", "namespace", "name", "trigger", "callback", "retry", "enabled", "priority",
+            "id", "dialect", "namespace", "name", "trigger", "callback", "retry", "enabled", "disabled_reason", "priority",
             "misfire_policy", "misfire_grace_seconds", "misfire_catchup_limit", "overlap_policy",
             "state", "next_fire_at", "fire_count", "created_at", "updated_at",
         ]  # fmt: skip

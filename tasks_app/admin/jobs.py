@@ -37,7 +37,7 @@ CALLBACK_FIELDS = ["callback_url", "callback_method", "callback_headers", "callb
 DEFINITION = ["namespace", "name", "trigger", "callback", "retry", "enabled", "priority"]
 POLICIES = ["misfire_policy", "misfire_grace_seconds", "misfire_catchup_limit", "overlap_policy"]
 OVERVIEW = [
-    "state", "schedule", "callback_summary", "retry_summary", "misfire_summary", "outcome", "beat_row",
+    "state", "disabled_reason", "schedule", "callback_summary", "retry_summary", "misfire_summary", "outcome", "beat_row",
     "fire_count", "created_at", "updated_at",
 ]  # fmt: skip
 

@@ -47,6 +47,9 @@ class Job(models.Model):
     retry = models.JSONField(default=dict, blank=True)
     time_zone = models.CharField(max_length=64)
     enabled = models.BooleanField(default=True)
+    disabled_reason = models.TextField(
+        blank=True, default="", help_text="why the scheduler disabled this job (its trigger failed); cleared when it is changed or resumed"
+    )
     priority = models.SmallIntegerField(default=0, help_text="0-9, higher runs first when workers are busy")
     # The index the scheduler reads: the next occurrence of each enabled job (None: no more).
     next_fire_at = models.DateTimeField(null=True, blank=True)

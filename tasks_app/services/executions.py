@@ -80,26 +80,27 @@ def _record_many(records: Sequence[_Record]) -> list[None]:
     TaskResults. A pending outcome goes through record_outcome (its rules are its own)."""
     now = timezone.now()
     with transaction.atomic():
-        records = still_held(records)
-        for record in records:
+        held = still_held(records)
+        for record in held:
             if record.outcome.pending:
                 record_outcome(execution=record.execution, outcome=record.outcome, task=record.task, now=now)
-        _write_outcomes([r for r in records if not r.outcome.pending], now)
+        _write_outcomes([r for r in held if not r.outcome.pending], now)
     return [None] * len(records)
 
 
 def still_held(records: Sequence[_Record]) -> list[_Record]:
-    """The records whose attempt is still held by the claim that made the call: running, with
-    the deadline that claim wrote (recovery clears it, the next claim writes another). Their
-    rows stay locked until the outcome is written, so the sweep cannot take them meanwhile. A
-    superseded holder's late outcome is dropped: the attempt belongs to its new holder now."""
+    """The records whose attempt is still held by the claim that made the call: its row still
+    has the deadline that claim wrote (recovery clears it, the next claim writes another; a
+    callee's early report keeps it). The rows stay locked until the outcome is written, so the
+    sweep cannot take them meanwhile. A superseded holder's late outcome is dropped: the attempt
+    belongs to its new holder now."""
     if not records:
         return []
     table = rows.quote(Execution._meta.db_table)
     lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
-    sql = f"SELECT id, deadline_at FROM {table} WHERE id IN ({rows.placeholders(len(records))}) AND {rows.unindexed_test('status')}{lock}"
+    sql = f"SELECT id, deadline_at FROM {table} WHERE id IN ({rows.placeholders(len(records))}){lock}"
     fields = [rows.field(Execution, "id"), rows.field(Execution, "deadline_at")]
-    held = dict(rows.select(sql, [*(r.execution.pk for r in records), ExecutionStatus.RUNNING], fields))
+    held = dict(rows.select(sql, [r.execution.pk for r in records], fields))
     current = [r for r in records if r.execution.pk in held and held[r.execution.pk] == r.execution.deadline_at]
     if len(current) < len(records):
         kept = {id(record) for record in current}

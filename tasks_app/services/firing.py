@@ -64,8 +64,26 @@ def plan_occurrences(job: Job, now: datetime, until: datetime | None = None) -> 
         else:
             plan.skip.append(moment)
         plan.fired += 1
-        plan.next_fire_at = trigger.next_fire(moment, plan.fired)
+        plan.next_fire_at = _after(moment, trigger.next_fire(moment, plan.fired))
     return plan
+
+
+class TriggerFault(Exception):
+    """A stored trigger that cannot be followed (edited by hand, or a bug): its job is disabled."""
+
+
+def _after(previous: datetime, following: datetime | None) -> datetime | None:
+    """The next occurrence, which must come after the previous one and be a moment the database
+    can store (in UTC): else the trigger would fire the same moment forever, or not at all."""
+    if following is None:
+        return None
+    try:
+        following.astimezone(UTC)
+    except OverflowError:
+        raise TriggerFault(f"its next occurrence {following!r} is out of range") from None
+    if following <= previous:
+        raise TriggerFault(f"its occurrence after {previous.isoformat()} is not later ({following.isoformat()})")
+    return following
 
 
 def _fires_when_late(job: Job, late_fired: int) -> bool:
@@ -131,17 +149,35 @@ def claim_due_occurrences(*, now: datetime | None = None, until: datetime | None
         executions: list[Execution] = []
         finished: list[int] = []
         busy = _unfinished_runs(jobs)
-        for job in jobs:
-            plan = plan_occurrences(job, now, until)
+        planned = [(job, plan) for job in jobs if (plan := _plan_or_disable(job, now, until)) is not None]
+        for job, plan in planned:
             executions.extend(_executions_for(job, plan, now, busy))
             job.next_fire_at, job.fire_count = plan.next_fire_at, plan.fired
             if plan.next_fire_at is None:
                 finished.append(job.pk)
         rows.insert_each(executions)
         attempts_ended([Ended(e) for e in executions if e.status == ExecutionStatus.SKIPPED])
-        rows.update_each(jobs, ["next_fire_at", "fire_count"])
+        rows.update_each([job for job, _ in planned], ["next_fire_at", "fire_count"])
+        _disable_broken([job for job in jobs if not job.enabled])
         schedules.disable_finished(finished)
     return len(executions)
+
+
+def _plan_or_disable(job: Job, now: datetime, until: datetime | None) -> Plan | None:
+    """A job's plan; None, with the job marked disabled and why, when its trigger raises. As
+    django-celery-beat does with a bad row: log it and disable it, never stop the others."""
+    try:
+        return plan_occurrences(job, now, until)
+    except Exception as error:  # whatever a broken row raises, every other job must still fire
+        job.enabled, job.disabled_reason = False, f"disabled by the scheduler at {now.isoformat()}: {type(error).__name__}: {error}"
+        logger.error("job %s disabled: its trigger failed: %s", job.pk, job.disabled_reason, exc_info=error)
+        return None
+
+
+def _disable_broken(jobs: list[Job]) -> None:
+    if jobs:
+        rows.update_each(jobs, ["enabled", "disabled_reason"])
+        schedules.disable_finished([job.pk for job in jobs])
 
 
 # Publishes one broker message carrying the executions given (all of one priority).

@@ -15,7 +15,7 @@ from tasks_app.exceptions import Conflict, InvalidInput, NotFound
 from tasks_app.models import Dialect, Execution, ExecutionReason, ExecutionStatus, Job, MisfirePolicy, OverlapPolicy
 from tasks_app.retry import RetryPolicy
 from tasks_app.services import audit
-from tasks_app.triggers import build_trigger, stored_trigger
+from tasks_app.triggers import new_trigger, stored_trigger
 
 EDITABLE = (
     "namespace", "name", "trigger", "callback", "retry", "enabled", "priority",
@@ -61,7 +61,7 @@ def _clean(changes: dict[str, Any], now: datetime) -> dict[str, Any]:
     cleaners = {
         "namespace": lambda v: _label(v, field="namespace"),
         "name": lambda v: _label(v, field="name"),
-        "trigger": lambda v: build_trigger(v, now=now).to_json(),
+        "trigger": lambda v: new_trigger(v, now=now).to_json(),
         "callback": lambda v: build_callback(v, check_references=True).to_json(),
         "retry": lambda v: RetryPolicy.from_json(v).to_json(),
         "enabled": lambda v: bool(v),
@@ -136,6 +136,7 @@ def update_job(*, job: Job, _action: str = "update", **changes: Any) -> Job:
             resumed = values.get("enabled") is True and not job.enabled
             for name, value in values.items():
                 setattr(job, name, value)
+            job.disabled_reason = ""  # a change or a resume is the operator's answer to it
             if new_trigger:
                 job.fire_count = 0
             _save_schedule(job, reschedule=new_trigger or resumed, now=now)
