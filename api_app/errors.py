@@ -12,7 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.exceptions import ObjectDoesNotExist
+from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist, RequestDataTooBig, SuspiciousOperation
 from django.http import Http404
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
@@ -48,6 +49,12 @@ def describe(exc: Exception) -> ErrorInfo:
     if isinstance(exc, JobError):
         status = 404 if isinstance(exc, NotFound) else 409 if isinstance(exc, Conflict) else 403 if isinstance(exc, Forbidden) else 400
         return ErrorInfo(status, exc.code, str(exc), exc.field)
+    if isinstance(exc, RequestDataTooBig):  # Django's own limit, met reading a form
+        return ErrorInfo(
+            413, "too_large", f"the request body is larger than DATA_UPLOAD_MAX_MEMORY_SIZE ({settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes)"
+        )
+    if isinstance(exc, SuspiciousOperation):  # too many form fields, a malformed multipart body
+        return ErrorInfo(400, InvalidInput.code, str(exc))
     if isinstance(exc, Http404 | ObjectDoesNotExist):
         return ErrorInfo(404, NotFound.code, "not found")
     if isinstance(exc, drf.ValidationError):

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from rest_framework import serializers
+
+from tasks_app import jsontext
 
 
 def json_object(data: Any) -> dict[str, Any]:
@@ -13,9 +14,9 @@ def json_object(data: Any) -> dict[str, Any]:
     both ways)."""
     if isinstance(data, str):
         try:
-            data = json.loads(data)
-        except ValueError:
-            raise serializers.ValidationError("is a string but not valid JSON") from None
+            data = jsontext.loads(data)
+        except ValueError as error:
+            raise serializers.ValidationError(f"is a string but not valid JSON: {error}") from None
     if not isinstance(data, dict):
         raise serializers.ValidationError("must be a JSON object (or the JSON text of one)")
     return data

@@ -172,6 +172,9 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "api_app.openapi.DialectAutoSchema",
     "EXCEPTION_HANDLER": "api_app.errors.exception_handler",
+    # No input reaches a 500: bounded parsers, and the query and headers checked first (decision 0902).
+    "DEFAULT_PARSER_CLASSES": ["api_app.inputs.BoundedJSONParser", "api_app.inputs.CheckedFormParser"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "api_app.inputs.CheckedInputNegotiation",
     "UNAUTHENTICATED_USER": None,
     "DEFAULT_THROTTLE_CLASSES": ["api_app.throttling.TokenRateThrottle"],
 }

@@ -8,7 +8,6 @@ A task is a job of dialect ``crontab``: namespace = ``module``, name = ``name``;
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,6 +18,7 @@ from django.conf import settings
 
 from api_app.crontab.schedule import trigger_for
 from api_app.crontab.serializers import DISABLED, ENABLED, FORM_BODY, JSON_BODY, TaskIdField
+from tasks_app import jsontext
 from tasks_app.callbacks import build_callback
 from tasks_app.exceptions import InvalidCallback, JobError
 from tasks_app.models import Execution, ExecutionReason, ExecutionStatus, Job
@@ -116,7 +116,7 @@ def _rpc_callback(wire: dict[str, Any]) -> dict[str, Any]:
     if match is None:
         raise InvalidCallback(f"must be host:port/Service.Method for method rpc, got {wire['url']!r}", field="url")
     try:
-        params = json.loads(wire["body"]) if wire["body"] else None
+        params = jsontext.loads(wire["body"]) if wire["body"] else None
     except ValueError:
         raise InvalidCallback("must be JSON for method rpc (it is the call's argument)", field="body") from None
     callback = {"kind": "rpc", "address": match["address"], "method": match["method"], "params": params}

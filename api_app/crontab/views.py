@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from rest_framework.exceptions import ParseError
-from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -15,9 +14,10 @@ from rest_framework.views import APIView
 from api_app.crontab import actions, schema
 from api_app.crontab.errors import NO_SUCH_TASK, OK, envelope, exception_handler
 from api_app.crontab.serializers import TaskChangeSerializer, TaskListSerializer, TaskLogRefSerializer, TaskRefSerializer, TaskSerializer
+from api_app.inputs import BoundedJSONParser
 
 
-class AnyContentTypeJSONParser(JSONParser):
+class AnyContentTypeJSONParser(BoundedJSONParser):
     """The body is JSON whatever Content-Type says, as the original read it (clients such as
     ``curl -d`` send JSON labelled as a form)."""
 

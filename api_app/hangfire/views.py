@@ -7,13 +7,13 @@ from typing import Any
 
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
-from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api_app.hangfire.errors import exception_handler
 from api_app.hangfire.serializers import EnqueueTaskSerializer
+from api_app.inputs import BoundedJSONParser
 from tasks_app.services import hangfire
 
 ENVELOPE = inline_serializer(
@@ -38,7 +38,7 @@ def envelope(submission: hangfire.Submission) -> dict[str, Any]:
 class TaskProducerView(APIView):
     """One endpoint of TaskProducerService; ``as_view`` sets which (see urls)."""
 
-    parser_classes = [JSONParser]
+    parser_classes = [BoundedJSONParser]
     serializer_class: type[EnqueueTaskSerializer] = EnqueueTaskSerializer
     endpoint = "enqueue"
     transfer = False

@@ -11,12 +11,12 @@ from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import ParseError
-from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from api_app.inputs import BoundedJSONParser
 from api_app.xtimer import schema, timers
 from api_app.xtimer.errors import Code, envelope, exception_handler
 from api_app.xtimer.serializers import (
@@ -45,7 +45,7 @@ def parsed(serializer_class: type[serializers.Serializer], request: Request) -> 
 
 
 class XtimerView(APIView):
-    parser_classes = [JSONParser]
+    parser_classes = [BoundedJSONParser]
     renderer_classes = [JSONRenderer]
     # What a missing (or taken) timer answers on this endpoint.
     failure_code = Code.NOT_FOUND

@@ -14,7 +14,7 @@ from urllib.parse import urlencode, urlsplit
 import urllib3
 from django.utils import timezone
 
-from tasks_app import secret_headers, signing
+from tasks_app import jsontext, secret_headers, signing
 from tasks_app.callbacks.base import Callback, CallContext, Outcome, host_port, reject_unknown, timeout_from, truncate
 from tasks_app.egress import EgressDenied, Expired, Reply, check_url, fetch
 from tasks_app.exceptions import InvalidCallback
@@ -22,6 +22,9 @@ from tasks_app.exceptions import InvalidCallback
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD")
 BODY_FORMATS = ("raw", "json", "form")
 RETRY_AFTER_STATUSES = (429, 503)
+# RFC 9110: a header name is a token; a value has no control characters but tab (no CR/LF).
+HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+HEADER_UNSAFE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 CHARSET = re.compile(r'charset="?([\w.:-]+)', re.IGNORECASE)
 
 
@@ -46,7 +49,13 @@ def validate_headers(headers: Any, *, field: str = "headers") -> dict[str, str]:
         return {}
     if not isinstance(headers, dict) or not all(isinstance(k, str) for k in headers):
         raise InvalidCallback("must be an object of header names to values", field=field)
-    return {name: str(value) for name, value in headers.items()}
+    cleaned = {name: str(value) for name, value in headers.items()}
+    for name, value in cleaned.items():
+        if not HEADER_NAME.fullmatch(name):
+            raise InvalidCallback(f"{name!r} is not a header name (letters, digits and !#$%&'*+-.^_`|~)", field=field)
+        if HEADER_UNSAFE.search(value):
+            raise InvalidCallback(f"the value of {name} may not contain CR, LF, NUL or other control characters", field=field)
+    return cleaned
 
 
 def compile_regexp(pattern: Any, *, field: str = "success_regexp") -> str | None:
@@ -84,9 +93,9 @@ def _normal_body(body: Any, body_format: str) -> str | None:
     parsed = body
     if isinstance(body, str):
         try:
-            parsed = json.loads(body)
-        except ValueError:
-            raise InvalidCallback(f"is not valid JSON, but body_format is {body_format}", field="body") from None
+            parsed = jsontext.loads(body)
+        except ValueError as error:
+            raise InvalidCallback(f"is not valid JSON ({error}), but body_format is {body_format}", field="body") from None
     if body_format == "form" and not isinstance(parsed, dict):
         raise InvalidCallback("a form body must be a JSON object of fields", field="body")
     return body if isinstance(body, str) else json.dumps(body)

@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 
 from django.conf import settings
 
+from tasks_app import jsontext
 from tasks_app.callbacks import verbatim
 from tasks_app.callbacks.base import Callback, CallContext, Outcome, reject_unknown, timeout_from
 from tasks_app.callbacks.http import send_http, url_target, validate_url
@@ -37,7 +38,7 @@ def is_true(value: Any) -> bool:
 
 def _reply_object(text: str) -> dict[str, Any] | None:
     try:
-        reply = json.loads(text)
+        reply = jsontext.loads(text)
     except ValueError:
         return None
     return reply if isinstance(reply, dict) else None

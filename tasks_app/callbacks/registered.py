@@ -5,7 +5,6 @@ service or route gone by then is a permanent failure, not something a retry can 
 
 from __future__ import annotations
 
-import json
 from abc import abstractmethod
 from dataclasses import dataclass
 from functools import cached_property
@@ -13,7 +12,7 @@ from typing import Any, ClassVar
 
 from django.conf import settings
 
-from tasks_app import secret_headers
+from tasks_app import jsontext, secret_headers
 from tasks_app.callbacks.base import Callback, CallContext, Outcome, reject_unknown
 from tasks_app.callbacks.http import send_http, url_target
 from tasks_app.exceptions import InvalidCallback
@@ -46,7 +45,7 @@ def _gateway_failure(outcome: Outcome) -> str:
     """The services answer in the gateway's envelope: HTTP 200 with a non-zero ``returnCode`` is
     a failure too. A body that is not such an envelope is judged by its status alone."""
     try:
-        body = json.loads(outcome.response_body)
+        body = jsontext.loads(outcome.response_body)
     except ValueError:
         return ""
     code = body.get("returnCode", 0) if isinstance(body, dict) else 0

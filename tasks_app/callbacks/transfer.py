@@ -3,9 +3,9 @@ is the JSON body, the request id and client address go along as headers."""
 
 from __future__ import annotations
 
-import json
 from typing import Any, ClassVar
 
+from tasks_app import jsontext
 from tasks_app.callbacks.base import CallContext
 from tasks_app.callbacks.registered import Registered, RegisteredCallback
 from tasks_app.exceptions import InvalidCallback
@@ -23,7 +23,7 @@ class TransferCallback(RegisteredCallback):
         """The data becomes a JSON body, so it must be JSON (or empty: no body)."""
         if data:
             try:
-                json.loads(data)
+                jsontext.loads(data)
             except ValueError:
                 raise InvalidCallback("must be a JSON document: it is forwarded as the JSON body", field="data") from None
         return data
