@@ -59,12 +59,23 @@ class _Watchdog(threading.Thread):
         super().__init__(name="egress-deadlines", daemon=True)
         self._due: list[tuple[float, int, Exchange]] = []
         self._order = itertools.count()
+        self._ended = 0
         self._changed = threading.Condition()
 
     def add(self, exchange: Exchange) -> None:
         with self._changed:
             heapq.heappush(self._due, (exchange.deadline, next(self._order), exchange))
             self._changed.notify()
+
+    def forget_ended(self) -> None:
+        """Drop exchanges that ended before their deadline once they are most of the heap: at
+        hundreds of calls a second with long timeouts they would pile up until then."""
+        with self._changed:
+            self._ended += 1
+            if self._ended > 1000 and self._ended * 2 > len(self._due):
+                self._due = [entry for entry in self._due if not entry[2].ended]
+                heapq.heapify(self._due)
+                self._ended = 0
 
     def run(self) -> None:
         while True:
@@ -107,3 +118,4 @@ def bounded(seconds: float) -> Iterator[Exchange]:
         _local.exchange = None
         with exchange._lock:
             exchange.ended = True
+        _the_watchdog().forget_ended()
