@@ -57,7 +57,7 @@ class RetryPolicy:
             return cls._with_backoff(data)
         delays = data.get("delays_seconds", [])
         if not isinstance(delays, list | tuple) or len(delays) > bounds.MAX_RETRIES:
-            raise InvalidInput(f"must be a list of at most {bounds.MAX_RETRIES} delays in seconds", field="delays_seconds")
+            raise InvalidInput(f"must be a list of seconds, at most {bounds.MAX_RETRIES} of them", field="delays_seconds")
         return cls(delays_seconds=tuple(_number(d, field="delays_seconds") for d in delays))
 
     @classmethod
