@@ -10,13 +10,13 @@ from typing import Any
 
 from django.conf import settings
 from google.protobuf.message import Message
-from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api_app.grpc import handlers
 from api_app.grpc.generated import standard_pb2 as pb
+from api_app.inputs import BoundedJSONParser
 from api_app.queues import schema
 from api_app.queues.errors import exception_handler_for
 from api_app.queues.mapping import as_json, json_object, parse
@@ -31,7 +31,7 @@ def answered(response: Message) -> Response:
 
 
 class QueuesView(APIView):
-    parser_classes = [JSONParser]  # the proto's JSON mapping, nothing else
+    parser_classes = [BoundedJSONParser]  # the proto's JSON mapping, nothing else
 
     def response_type(self) -> type[Message] | None:
         raise NotImplementedError

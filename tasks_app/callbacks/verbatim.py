@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from tasks_app import jsontext
 from tasks_app.exceptions import InvalidCallback
 
 
@@ -28,7 +29,7 @@ def loaded(data: dict[str, Any], name: str) -> Any:
     if not isinstance(text, str):
         raise problem
     try:
-        return json.loads(text)
+        return jsontext.loads(text)
     except ValueError:
         raise problem from None
 
