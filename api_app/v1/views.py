@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -79,6 +79,11 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
         return self.get_paginated_response(ExecutionSerializer(page, many=True).data)
 
 
+def _is_id(text: str) -> bool:
+    """A primary key the database can compare (a bigint): anything else is a 400, not a 500."""
+    return text.isascii() and text.isdigit() and int(text) < 2**63
+
+
 @extend_schema_view(
     list=extend_schema(
         parameters=[
@@ -95,6 +100,8 @@ class ExecutionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         executions = Execution.objects.order_by("-id")
         for field in ("job", "status", "reason"):
             value = self.request.query_params.get(field)
+            if field == "job" and value is not None and not _is_id(value):
+                raise serializers.ValidationError({"job": ["must be a job's id (a whole number)"]})
             if value is not None:
                 executions = executions.filter(**{field: value})
         return executions

@@ -38,9 +38,11 @@ def _walk(patterns: list[Any], prefix: str = "") -> Iterator[str]:
 def _concrete(route: str, ids: dict[str, str]) -> list[str]:
     """The paths a route answers, its parameters filled with rows that exist."""
     path = "/" + route.replace("^", "").replace("/?$", "").replace("\\.", ".")
+    if path.startswith("/(?:"):  # the catch-all of unknown paths under each dialect's prefix
+        return [f"/{prefix}/no-such-endpoint" for prefix in re.match(r"/\(\?:([^)]*)\)", path).group(1).split("|")]  # type: ignore[union-attr]
     if "(?P<method>" in path:
         return [re.sub(r"\(\?P<method>[^)]*\)", name, path) for name in sorted(QUEUE_METHODS)]
-    return [re.sub(r"\(\?P<(\w+)>[^)]*\)", lambda m: ids[m.group(1)], path)]
+    return [re.sub(r"\(\?P<(\w+)>[^)]*\)", lambda m: ids.get(m.group(1), "1"), path)]
 
 
 def endpoints(ids: dict[str, str]) -> list[str]:
@@ -55,7 +57,7 @@ def world(api: APIClient) -> dict[str, str]:
     execution = Execution.objects.create(job=job, scheduled_for=job.created_at, due_at=job.created_at, status="failed")
     service = registry.create_service(service_id=4242, base_url="http://127.0.0.1:9")
     registry.create_route(service=service, message_id=7, path="/t")
-    return {"pk": str(job.pk), "service_id": "4242", "message_id": "7", "execution": str(execution.pk)}
+    return {"pk": str(job.pk), "service_id": "4242", "message_id": "7", "execution": str(execution.pk), "namespace": job.namespace}
 
 
 def counts() -> tuple[int, ...]:
@@ -152,3 +154,16 @@ def test_nul_and_crlf_in_query_and_headers_are_400_everywhere(api, world, kwargs
 def test_a_nul_in_a_form_field_is_400(api, world) -> None:
     response = api.post("/dispatchserver/pause.do", data="groupCode=a%00&jobCode=b", content_type="application/x-www-form-urlencoded")
     assert response.status_code == 400 and response.json()["success"] is False and "NUL" in response.json()["error"]
+
+
+@pytest.mark.parametrize("job", ["null", "1e3", "99999999999999999999999", "-1", "١"])
+def test_an_execution_filter_that_is_not_an_id_is_400(api, job) -> None:
+    response = api.get("/api/v1/executions", {"job": job})
+    assert response.status_code == 400 and response.json()["field"] == "job"
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/jobs/99999999999999999999999", "/api/v1/services/-99999999999999999999999", "/api/v1/executions/1e3"]
+)
+def test_ids_out_of_range_in_paths_are_404(api, path) -> None:
+    assert api.get(path).status_code == 404

@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 
 import pytest
 from django.test import override_settings
@@ -17,7 +18,7 @@ from werkzeug import Response
 from tasks_app.callbacks import CallContext, build_callback
 from tests.tcp import LineServer
 
-CONTEXT = CallContext(execution_id=41, job_id=7, attempt=1, scheduled_for=None)  # type: ignore[arg-type]
+CONTEXT = CallContext(execution_id=41, job_id=7, attempt=1, scheduled_for=datetime(2026, 1, 1, tzinfo=UTC))
 DRIP_EVERY = 0.4
 DRIP_FOR = 15.0
 

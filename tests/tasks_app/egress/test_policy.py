@@ -4,6 +4,7 @@ call time is permanent and reaches nothing."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 import pytest
@@ -16,7 +17,7 @@ from tasks_app.exceptions import InvalidCallback, InvalidInput
 from tests.factories import make_service
 from tests.tcp import LineServer
 
-CONTEXT = CallContext(execution_id=41, job_id=7, attempt=1, scheduled_for=None)  # type: ignore[arg-type]
+CONTEXT = CallContext(execution_id=41, job_id=7, attempt=1, scheduled_for=datetime(2026, 1, 1, tzinfo=UTC))
 REDIS_PORT = urlsplit(settings.REDIS_URL).port or 6379
 
 
