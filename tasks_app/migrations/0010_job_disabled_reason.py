@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("tasks_app", "0008_tenancy"),
+        ("tasks_app", "0009_operators"),
     ]
 
     operations = [
