@@ -10,6 +10,8 @@ from typing import Any
 import dj_database_url
 from dotenv import load_dotenv
 
+from scheduler_project.redis_url import is_sentinel_url, parse_sentinel_url
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 # What `make run` chose (manage.py write_env), so every command run by hand agrees with it; the
 # environment wins. DOTENV_PATH="" reads none (the test suite).
@@ -250,6 +252,20 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "priority_steps": list(range(10)),
     "queue_order_strategy": "priority",
 }
+# REDIS_URL may name a Redis Sentinel set (scheduler_project/redis_url.py, decision 1301): the
+# broker then finds the master through kombu's sentinel transport, and a publish waits out a
+# failover (the sentinels' down-after time plus the election) instead of failing beat's send.
+REDIS_SENTINEL = parse_sentinel_url(REDIS_URL) if is_sentinel_url(REDIS_URL) else None
+if REDIS_SENTINEL is not None and "CELERY_BROKER_URL" not in os.environ:
+    CELERY_BROKER_URL = REDIS_SENTINEL.broker_url()
+    CELERY_BROKER_TRANSPORT_OPTIONS |= REDIS_SENTINEL.broker_transport_options()
+    REDIS_FAILOVER_WAIT_SECONDS = env_int("REDIS_FAILOVER_WAIT_SECONDS", 40)
+    CELERY_TASK_PUBLISH_RETRY_POLICY = {
+        "max_retries": REDIS_FAILOVER_WAIT_SECONDS,
+        "interval_start": 0,
+        "interval_step": 0.5,
+        "interval_max": 1,
+    }
 CELERY_WORKER_SEND_TASK_EVENTS = env_bool("CELERY_WORKER_SEND_TASK_EVENTS", False)
 CELERY_TASK_SEND_SENT_EVENT = False
 CELERY_TIMEZONE = TIME_ZONE

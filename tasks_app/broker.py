@@ -8,7 +8,8 @@ pool (and safe to share between threads), so each channel keeps one.
 The Celery app registers it as kombu's ``redis``/``rediss`` transport (``register``) rather than
 naming it in ``broker_transport``: the broker URL stays ``redis://…``, so tools that read the
 scheme (Flower's broker tab) know it, and the wire format is kombu's own, so stock Celery tools
-without the app (``celery --broker=redis://… inspect ping``) talk to the same workers.
+without the app (``celery --broker=redis://… inspect ping``) talk to the same workers. The same
+goes for ``sentinel://`` brokers (a REDIS_URL naming a Sentinel set, decision 1301).
 
 And one crash less: when the broker connection drops, Celery collects it (the transport forgets
 its connection details) and then closes its channel, whose QoS tries to put the messages still
@@ -18,6 +19,7 @@ messages belong to tasks this worker is still running (they finish and record th
 were lost with Redis, and the database sends again whatever no worker claimed, so they are left
 there; so is the acknowledgement of a task that ran across the reconnect and ends on the old,
 closed channel (it raised AttributeError in the consumer's loop, another exit) (decision 0802).
+A Sentinel failover drops the connection the same way.
 """
 
 from __future__ import annotations
@@ -60,23 +62,42 @@ class QoS(kombu_redis.QoS):
         super().reject(delivery_tag, requeue=requeue)
 
 
-class Channel(kombu_redis.Channel):
+class SharedClientMixin:
+    """Keeps one client per channel, and drops what a gone connection cannot do (see above);
+    mixed into kombu's channels."""
+
     QoS = QoS
     _shared_client: Any = None
+    pool: Any
 
     def _create_client(self, asynchronous: bool = False) -> Any:
         if asynchronous:  # the consumer's own connection for BRPOP: as kombu does it
-            return super()._create_client(asynchronous=True)
+            return super()._create_client(asynchronous=True)  # type: ignore[misc]
         client = self._shared_client
         if client is None or client.connection_pool is not self.pool:  # a new pool after a reconnect
-            client = self._shared_client = super()._create_client()
+            client = self._shared_client = super()._create_client()  # type: ignore[misc]
         return client
+
+
+class Channel(SharedClientMixin, kombu_redis.Channel):
+    pass
 
 
 class Transport(kombu_redis.Transport):
     Channel = Channel
 
 
+class SentinelChannel(SharedClientMixin, kombu_redis.SentinelChannel):
+    """The same, on a master found through Redis Sentinel (a ``sentinel://`` REDIS_URL): the
+    pool's connections ask the sentinels for the master whenever they (re)connect, so a
+    failover is followed without a restart."""
+
+
+class SentinelTransport(kombu_redis.SentinelTransport):
+    Channel = SentinelChannel
+
+
 def register() -> None:
     for scheme in ("redis", "rediss"):
         transport.TRANSPORT_ALIASES[scheme] = f"{__name__}:Transport"
+    transport.TRANSPORT_ALIASES["sentinel"] = f"{__name__}:SentinelTransport"

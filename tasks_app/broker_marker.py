@@ -19,7 +19,13 @@ MARKER = "broker:marker"
 @lru_cache(maxsize=1)
 def _broker_client() -> redis.Redis:
     url = settings.CELERY_BROKER_URL
-    return platform_redis.client() if url == settings.REDIS_URL else redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=2)
+    return platform_redis.client() if _is_platform_redis(url) else redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=2)
+
+
+def _is_platform_redis(broker_url: str) -> bool:
+    """Whether the broker is REDIS_URL's Redis (a Sentinel set's broker URL is derived from it)."""
+    sentinel_set = settings.REDIS_SENTINEL
+    return broker_url == settings.REDIS_URL or (sentinel_set is not None and broker_url == sentinel_set.broker_url())
 
 
 class BrokerMarker:

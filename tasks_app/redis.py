@@ -9,15 +9,34 @@ from typing import Any
 
 import redis
 from django.conf import settings
+from redis.sentinel import Sentinel
 
+from scheduler_project.redis_url import SentinelSet
 from tasks_app import outages
 
 logger = logging.getLogger(__name__)
 
 
+CONNECTION_OPTIONS: dict[str, Any] = {"socket_timeout": 5, "socket_connect_timeout": 2, "health_check_interval": 30}
+
+
 @lru_cache(maxsize=1)
 def client() -> redis.Redis:
-    return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=5, socket_connect_timeout=2, health_check_interval=30)
+    """The platform's client: on REDIS_URL, or on the master of the Sentinel set it names (its
+    connections ask the sentinels where the master is whenever they reconnect)."""
+    sentinel_set = settings.REDIS_SENTINEL
+    if sentinel_set is None:
+        return redis.Redis.from_url(settings.REDIS_URL, **CONNECTION_OPTIONS)
+    return sentinel_master(sentinel_set)
+
+
+def sentinel_master(sentinel_set: SentinelSet) -> redis.Redis:
+    timeouts = {name: value for name, value in CONNECTION_OPTIONS.items() if name.startswith("socket_")}
+    sentinels = Sentinel(
+        list(sentinel_set.sentinels),
+        sentinel_kwargs=timeouts | ({"password": sentinel_set.sentinel_password} if sentinel_set.sentinel_password else {}),
+    )
+    return sentinels.master_for(sentinel_set.master_name, db=sentinel_set.db, password=sentinel_set.password, **CONNECTION_OPTIONS)
 
 
 def key(name: str) -> str:

@@ -25,6 +25,8 @@ import redis
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from tasks_app import redis as platform_redis
+
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
 
 
@@ -60,8 +62,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, foreground: bool, command: list[str], **options: Any) -> None:
         url = settings.REDIS_URL
-        if redis_answers(url):
-            self.stdout.write(f"Redis answers at {url}")
+        # A Sentinel set is a deployment's, never started here: its master answers, or this fails.
+        if settings.REDIS_SENTINEL is not None or redis_answers(url):
+            self._report_answering(url)
             if command:
                 sys.exit(_call(command))
             if foreground:
@@ -116,3 +119,14 @@ class Command(BaseCommand):
                 return
             time.sleep(0.1)
         raise CommandError(f"the bundled Redis did not answer at {url} (its directory: {directory})")
+
+    def _report_answering(self, url: str) -> None:
+        sentinel_set = settings.REDIS_SENTINEL
+        if sentinel_set is None:
+            self.stdout.write(f"Redis answers at {url}")
+            return
+        try:
+            platform_redis.client().ping()
+        except redis.RedisError as error:
+            raise CommandError(f"the Redis Sentinel set in REDIS_URL gives no master that answers: {error}") from error
+        self.stdout.write(f"Redis answers as master {sentinel_set.master_name!r} of the Sentinel set")
