@@ -49,7 +49,7 @@ def env_list(name: str, default: str) -> list[str]:
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-insecure-key-change-me")
 DEBUG = env_bool("DEBUG", False)
-ALLOWED_HOSTS = [h.strip() for h in os.environ.get("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver").split(",")]
+ALLOWED_HOSTS = [h.strip() for h in os.environ.get("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver").split(",") if h.strip()]
 HTTP_PORT = env_int("HTTP_PORT", 8000)
 # Production behind TLS (``check --deploy`` is clean with HTTPS_ONLY=true): HTTP is redirected
 # (but /healthz, which probes call in plain HTTP inside the network), cookies are secure-only, HSTS
