@@ -12,7 +12,8 @@ COPY scheduler_project scheduler_project
 COPY tasks_app tasks_app
 COPY api_app api_app
 RUN python manage.py collectstatic --no-input -v0 \
-    && useradd --system --home-dir /app --shell /usr/sbin/nologin app && chown -R app /app/var
-USER app
+    && useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin app && chown -R app /app/var
+# Numeric, so Kubernetes can check runAsNonRoot against it.
+USER 10001
 EXPOSE 8000 50051
 CMD ["gunicorn", "scheduler_project.wsgi", "--bind", "0.0.0.0:8000", "--workers", "2", "--threads", "4"]

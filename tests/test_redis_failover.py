@@ -82,7 +82,9 @@ def test_every_due_one_off_fires_once_across_a_sentinel_failover(transactional_d
     try:
         group.worker(pool="threads", concurrency=8)
         group.beat()
-        wait_for(lambda: platform_redis.last_heartbeat("worker") and platform_redis.last_heartbeat("beat"), timeout=30, message="heartbeats")
+        wait_for(
+            lambda: platform_redis.last_heartbeat("worker") and platform_redis.last_heartbeat("beat"), timeout=30, message="heartbeats"
+        )
         jobs = _one_offs_due_over_the_next_seconds(receiver.url_for("/fire"))
         wait_for(lambda: sum(calls.values()) >= JOBS // 4, timeout=30, message="the first fires")
         old_master = sentinel_set.master_port()

@@ -9,9 +9,7 @@ from scheduler_project.redis_url import SentinelSet, is_sentinel_url, parse_sent
 
 def test_kombus_list_of_sentinels_with_the_master_named_in_the_query() -> None:
     parsed = parse_sentinel_url("sentinel://:s3cret@sentinel-1:26379/2;sentinel://sentinel-2:26380/2?master=jobs")
-    assert parsed == SentinelSet(
-        sentinels=(("sentinel-1", 26379), ("sentinel-2", 26380)), master_name="jobs", db=2, password="s3cret"
-    )
+    assert parsed == SentinelSet(sentinels=(("sentinel-1", 26379), ("sentinel-2", 26380)), master_name="jobs", db=2, password="s3cret")
 
 
 def test_the_broker_gets_every_sentinel_with_the_masters_password_and_database() -> None:
