@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # Worker processes `make run` starts: one per core (each runs WORKER_CONCURRENCY threads).
 WORKER_PROCESSES ?= 2
 
-.PHONY: run test lint install migrate proto bench-execution bench-scheduler bench-console bench-queues chaos clean
+.PHONY: run test lint install migrate proto bench-execution bench-scheduler bench-console bench-queues chaos partition clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -67,3 +67,10 @@ bench-console: install
 # Redis server and a PostgreSQL database named *chaos* (see bench/chaos.py; BENCH_ARGS to tune).
 chaos: install
 	$(PY) bench/chaos.py $(BENCH_ARGS)
+
+# A network partition across two worker hosts (network namespaces, as root), each running a worker
+# and a beat, on the bench's own PostgreSQL and Redis (see bench/partition.py).
+partition: install
+	command -v ip >/dev/null && command -v redis-server >/dev/null && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iproute2 redis-server postgresql >/dev/null)
+	$(PY) bench/partition.py $(BENCH_ARGS)
