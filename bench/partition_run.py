@@ -218,6 +218,11 @@ class Report:
             "takeover: cut to the other host's re-run, max s": f"{max(taken_over.values()):.1f}" if taken_over else "n/a",
             "fires due during the cut: max lateness s": self._max_lateness_during_cut(calls_by_execution, by_execution),
         }
+        options = self.run.options
+        print(
+            f"\ncallback timeout {options.callback_timeout}s, recovery grace {options.recovery_grace}s, "
+            f"re-send after {options.redispatch_after}s; host 1 cut for {options.cut_seconds:g}s"
+        )
         width = max(len(name) for name in rows)
         print("\n" + "\n".join(f"{name:<{width}}  {value}" for name, value in rows.items()), flush=True)
         return (

@@ -75,6 +75,7 @@ def test_every_due_one_off_fires_once_across_a_sentinel_failover(transactional_d
     def count(request: Request) -> Response:
         with lock:
             calls[request.headers.get("X-Job-Id", "")] += 1
+        time.sleep(1)  # calls, and so unacknowledged messages, are in flight when the master dies
         return Response("ok")
 
     receiver.expect_request("/fire").respond_with_handler(count)
@@ -112,6 +113,7 @@ def _one_offs_due_over_the_next_seconds(url: str) -> list[int]:
 def _assert_each_fired_once(jobs: list[int], calls: Counter[str], group: SentinelProcesses) -> None:
     logs = f"\n--- worker\n{group.log('worker')[-4000:]}\n--- beat\n{group.log('beat')[-4000:]}"
     assert {name: process.poll() for name, process in group.running.items()} == {"worker": None, "beat": None}, logs
+    assert group.log("worker").count("Connected to") >= 2, "the worker never lost the master" + logs
     assert sorted(calls) == sorted(str(pk) for pk in jobs), logs
     assert set(calls.values()) == {1}, {job: n for job, n in calls.items() if n != 1}
     per_job = Counter(Execution.objects.filter(job_id__in=jobs).values_list("job_id", flat=True))
