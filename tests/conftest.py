@@ -21,6 +21,8 @@ from django.conf import settings
 from django.db import connection
 
 ROOT = Path(__file__).resolve().parent.parent
+# The Redis Sentinel set fixtures (sentinel_set, on_sentinel).
+pytest_plugins = ["tests.sentinel_set"]
 
 
 def _redis_or_skip() -> redis.Redis:

@@ -5,16 +5,19 @@ a second, so a failover takes a few seconds."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 import socket
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
 import redis
 
+from tasks_app import redis as platform_redis
 from tests.conftest import wait_for
 
 MASTER_NAME = "jobs-master"
@@ -99,3 +102,31 @@ class SentinelSet:
 
     def log(self, role: str) -> str:
         return (self.folder / f"{role}.log").read_text(errors="replace")
+
+
+@pytest.fixture
+def sentinel_set(tmp_path: Path) -> Iterator[SentinelSet]:
+    if redis_server_binary() is None:
+        if os.environ.get("CI"):
+            pytest.fail("redis-server is required under CI")
+        pytest.skip("no redis-server on this machine")
+    folder = tmp_path / "sentinel-set"
+    folder.mkdir()
+    servers = SentinelSet(folder)
+    try:
+        servers.start()
+        yield servers
+    finally:
+        servers.stop()
+
+
+@pytest.fixture
+def on_sentinel(settings, sentinel_set: SentinelSet) -> Iterator[None]:
+    """This test process's own Redis use (wake-ups) on the sentinel set too."""
+    from scheduler_project.redis_url import parse_sentinel_url
+
+    settings.REDIS_URL = sentinel_set.url
+    settings.REDIS_SENTINEL = parse_sentinel_url(sentinel_set.url)
+    platform_redis.client.cache_clear()
+    yield
+    platform_redis.client.cache_clear()

@@ -4,11 +4,9 @@ hand and every due one-off is called exactly once."""
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -20,7 +18,6 @@ from tasks_app import redis as platform_redis
 from tasks_app.models import Execution
 from tests.conftest import Processes, wait_for
 from tests.factories import make_job
-from tests.sentinel_set import SentinelSet, redis_server_binary
 
 pytestmark = pytest.mark.e2e
 JOBS = 40
@@ -38,34 +35,6 @@ class SentinelProcesses(Processes):
         # A message the dead master had not yet passed to its replica is sent again from the
         # database after this long (the deployment default is minutes).
         return super().env() | {"REDIS_URL": self.redis_url, "EXECUTION_REDISPATCH_AFTER_SECONDS": "5"}
-
-
-@pytest.fixture
-def sentinel_set(tmp_path: Path) -> Iterator[SentinelSet]:
-    if redis_server_binary() is None:
-        if os.environ.get("CI"):
-            pytest.fail("redis-server is required under CI")
-        pytest.skip("no redis-server on this machine")
-    folder = tmp_path / "sentinel-set"
-    folder.mkdir()
-    servers = SentinelSet(folder)
-    try:
-        servers.start()
-        yield servers
-    finally:
-        servers.stop()
-
-
-@pytest.fixture
-def on_sentinel(settings, sentinel_set: SentinelSet) -> Iterator[None]:
-    """This test process's own Redis use (wake-ups) on the sentinel set too."""
-    from scheduler_project.redis_url import parse_sentinel_url
-
-    settings.REDIS_URL = sentinel_set.url
-    settings.REDIS_SENTINEL = parse_sentinel_url(sentinel_set.url)
-    platform_redis.client.cache_clear()
-    yield
-    platform_redis.client.cache_clear()
 
 
 def test_every_due_one_off_fires_once_across_a_sentinel_failover(transactional_db, on_sentinel, sentinel_set, receiver, tmp_path) -> None:
