@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -62,6 +63,7 @@ def outside(options: argparse.Namespace) -> int:
         return subprocess.run(inner, cwd=ROOT).returncode
     finally:
         network.down()
+        shutil.rmtree(folder / "pgdata", ignore_errors=True)  # the logs and calls.txt stay
         print(f"namespaces {network.core}, {', '.join(network.hosts)} removed", flush=True)
 
 

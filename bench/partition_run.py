@@ -22,6 +22,8 @@ from bench.partition_servers import Postgres, RedisServer
 ROOT = Path(__file__).resolve().parent.parent
 RECEIVER_PORT = 8080
 ANSWER_AFTER_SECONDS = 1.0
+# A fire this much after its due time counts as late in the report.
+LATE_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
@@ -216,8 +218,13 @@ class Report:
                 1 for pk in taken_over if by_execution[pk]["status"] != "succeeded"
             ),
             "takeover: cut to the other host's re-run, max s": f"{max(taken_over.values()):.1f}" if taken_over else "n/a",
-            "fires due during the cut: max lateness s": self._max_lateness_during_cut(calls_by_execution, by_execution),
         }
+        restored = self.cut_at + self.run.options.cut_seconds
+        windows = (("before the cut", 0.0, self.cut_at), ("during it", self.cut_at, restored), ("after it", restored, float("inf")))
+        for window, start, end in windows:
+            lateness = self._lateness(calls_by_execution, by_execution, start, end)
+            late = sum(1 for seconds in lateness if seconds > LATE_SECONDS)
+            rows[f"fires due {window}: later than {LATE_SECONDS:g}s / max lateness s"] = f"{late} / {max(lateness, default=0):.1f}"
         options = self.run.options
         print(
             f"\ncallback timeout {options.callback_timeout}s, recovery grace {options.recovery_grace}s, "
@@ -225,6 +232,7 @@ class Report:
         )
         width = max(len(name) for name in rows)
         print("\n" + "\n".join(f"{name:<{width}}  {value}" for name, value in rows.items()), flush=True)
+        self._write_timelines(calls_by_execution, by_execution, set(taken_over))
         return (
             0 if rows["lost"] == rows["doubled (one occurrence, two executions)"] == rows["stuck (queued/running at the end)"] == 0 else 1
         )
@@ -237,11 +245,24 @@ class Report:
             if any(call.source == self.cut_host for call in calls) and any(call.source != self.cut_host for call in calls)
         }
 
-    def _max_lateness_during_cut(self, calls_by_execution: dict[int, list[Call]], by_execution: dict[int, Any]) -> str:
-        restored = self.cut_at + self.run.options.cut_seconds
-        lateness = [
+    def _lateness(self, calls_by_execution: dict[int, list[Call]], by_execution: dict[int, Any], start: float, end: float) -> list[float]:
+        """First call minus due, for the attempts due within [start, end)."""
+        return [
             min(call.at for call in calls) - by_execution[pk]["scheduled_for"].timestamp()
             for pk, calls in calls_by_execution.items()
-            if pk in by_execution and self.cut_at <= by_execution[pk]["scheduled_for"].timestamp() < restored
+            if pk in by_execution and start <= by_execution[pk]["scheduled_for"].timestamp() < end
         ]
-        return f"{max(lateness):.1f}" if lateness else "n/a"
+
+    def _write_timelines(self, calls_by_execution: dict[int, list[Call]], by_execution: dict[int, Any], taken_over: set[int]) -> None:
+        """calls.txt in the run's folder: for every attempt called more than once, or due during the
+        cut, its due time and each call (seconds from the cut, calling host), then its final status."""
+        restored = self.cut_at + self.run.options.cut_seconds
+        lines = []
+        for pk, row in sorted(by_execution.items(), key=lambda item: item[1]["scheduled_for"]):
+            due = row["scheduled_for"].timestamp()
+            calls = calls_by_execution.get(pk, [])
+            if pk in taken_over or len(calls) > 1 or self.cut_at <= due < restored:
+                timeline = " ".join(f"{call.at - self.cut_at:+.1f}s@{call.source}" for call in calls) or "never called"
+                lines.append(f"execution {pk} due {due - self.cut_at:+.1f}s: {timeline} -> {row['status']}")
+        (self.run.folder / "calls.txt").write_text("\n".join(lines) + "\n")
+        print(f"timelines (seconds from the cut) in {self.run.folder / 'calls.txt'}", flush=True)

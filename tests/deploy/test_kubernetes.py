@@ -128,3 +128,13 @@ def _command_lines(container: dict[str, Any]) -> list[list[str]]:
     for probe in ("readinessProbe", "livenessProbe"):
         lines.append(container.get(probe, {}).get("exec", {}).get("command", []))
     return lines
+
+
+@pytest.mark.django_db
+def test_the_web_probes_page_answers_without_the_database(documents, client, django_assert_num_queries) -> None:
+    """So a database failover marks no web pod unready and restarts none (decision 1302)."""
+    web = pod_spec(of_kind(documents, "Deployment")["web"])["containers"][0]
+    for probe in (web["readinessProbe"]["httpGet"], web["livenessProbe"]["httpGet"]):
+        host = {header["name"]: header["value"] for header in probe["httpHeaders"]}["Host"]
+        with django_assert_num_queries(0):
+            assert client.get(probe["path"], HTTP_HOST=host).status_code == 200
