@@ -91,6 +91,7 @@ def test_every_deployment_has_a_disruption_budget_and_workers_an_autoscaler(docu
         assert any(_selects(budget["spec"]["selector"]["matchLabels"], labels) for budget in budgets), name
     autoscalers = of_kind(documents, "HorizontalPodAutoscaler")
     assert [hpa["spec"]["scaleTargetRef"]["name"] for hpa in autoscalers.values()] == ["worker"]
+    assert "replicas" not in of_kind(documents, "Deployment")["worker"]["spec"], "apply would reset the autoscaler's count"
 
 
 def test_services_reach_a_named_port_of_the_pods_they_select(documents) -> None:
