@@ -214,6 +214,7 @@ class Report:
             "stuck (queued/running at the end)": sum(1 for row in self.executions if row["status"] in ("queued", "running")),
             "recorded as not succeeded (every call was answered 200)": sum(1 for row in self.executions if row["status"] != "succeeded"),
             "attempts the cut-off host held, re-run by the other": len(taken_over),
+            "  of them re-run within the recovery bound": f"{self._within_bound(calls_by_execution, taken_over)} of {len(taken_over)}",
             "  of them recorded as not succeeded (late outcome won)": sum(
                 1 for pk in taken_over if by_execution[pk]["status"] != "succeeded"
             ),
@@ -244,6 +245,19 @@ class Report:
             for pk, calls in calls_by_execution.items()
             if any(call.source == self.cut_host for call in calls) and any(call.source != self.cut_host for call in calls)
         }
+
+    def _within_bound(self, calls_by_execution: dict[int, list[Call]], taken_over: dict[int, float]) -> int:
+        """Re-runs that started within the recovery bound of the cut-off host's call: its timeout,
+        the grace, and one period of beat's recovery sweep."""
+        from tasks_app.scheduler import RECOVERY_EVERY_SECONDS
+
+        options = self.run.options
+        bound = options.callback_timeout + options.recovery_grace + RECOVERY_EVERY_SECONDS
+        return sum(
+            1
+            for pk, rerun_after_cut in taken_over.items()
+            if self.cut_at + rerun_after_cut - min(call.at for call in calls_by_execution[pk] if call.source == self.cut_host) <= bound
+        )
 
     def _lateness(self, calls_by_execution: dict[int, list[Call]], by_execution: dict[int, Any], start: float, end: float) -> list[float]:
         """First call minus due, for the attempts due within [start, end)."""
