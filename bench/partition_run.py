@@ -55,10 +55,13 @@ class ReceiverHandler(BaseHTTPRequestHandler):
             self.server.calls.append(call)
         self.rfile.read(int(self.headers.get("Content-Length") or 0))
         time.sleep(ANSWER_AFTER_SECONDS)
-        self.send_response(200)
-        self.send_header("Content-Length", "2")
-        self.end_headers()
-        self.wfile.write(b"ok")
+        try:
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"ok")
+        except (BrokenPipeError, ConnectionResetError):  # the caller timed out and hung up: recorded already
+            self.close_connection = True
 
     def log_message(self, *args: Any) -> None:
         return
