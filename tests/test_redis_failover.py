@@ -14,7 +14,7 @@ import pytest
 from django.utils import timezone
 from werkzeug import Request, Response
 
-from tasks_app import redis as platform_redis
+from tasks_app import heartbeats
 from tasks_app.models import Execution
 from tests.conftest import Processes, wait_for
 from tests.factories import make_job
@@ -52,9 +52,7 @@ def test_every_due_one_off_fires_once_across_a_sentinel_failover(transactional_d
     try:
         group.worker(pool="threads", concurrency=8)
         group.beat()
-        wait_for(
-            lambda: platform_redis.last_heartbeat("worker") and platform_redis.last_heartbeat("beat"), timeout=30, message="heartbeats"
-        )
+        wait_for(lambda: heartbeats.alive("worker") and heartbeats.alive("beat"), timeout=30, message="heartbeats")
         jobs = _one_offs_due_over_the_next_seconds(receiver.url_for("/fire"))
         wait_for(lambda: sum(calls.values()) >= JOBS // 4, timeout=30, message="the first fires")
         old_master = sentinel_set.master_port()

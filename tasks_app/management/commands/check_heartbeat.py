@@ -5,6 +5,7 @@ worker``); it needs Redis, not the database, and answers within a couple of seco
 
 from __future__ import annotations
 
+import socket
 import time
 from typing import Any
 
@@ -12,17 +13,17 @@ import redis
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from tasks_app import redis as platform_redis
+from tasks_app import heartbeats
 
 ROLES = ("worker", "beat")
 
 
 def own_heartbeat(role: str) -> float | None:
-    """When this container's ``role`` process last wrote its heartbeat (epoch seconds), or None.
-
-    The one place that knows how heartbeats are keyed: today one key per role, so any live
-    process of the role keeps every container of it healthy."""
-    return platform_redis.last_heartbeat(role)
+    """When a ``role`` process on this host (this container) last wrote its heartbeat (epoch
+    seconds), or None: heartbeats are per process, keyed by host and pid (tasks_app.heartbeats),
+    so another container's live process never vouches for this one."""
+    mine = [beat.last_beat for beat in heartbeats.alive(role) if beat.host == socket.gethostname()]
+    return max(mine, default=None)
 
 
 class Command(BaseCommand):
@@ -37,7 +38,7 @@ class Command(BaseCommand):
         except redis.RedisError as error:
             raise CommandError(f"cannot read the {role} heartbeat: {error}") from error
         if last is None:
-            raise CommandError(f"no {role} heartbeat in the last {settings.HEARTBEAT_TTL_SECONDS}s")
+            raise CommandError(f"no {role} heartbeat from {socket.gethostname()} in the last {settings.HEARTBEAT_TTL_SECONDS}s")
         age = time.time() - last
         if age > settings.HEARTBEAT_TTL_SECONDS:
             raise CommandError(f"the last {role} heartbeat is {age:.0f}s old")

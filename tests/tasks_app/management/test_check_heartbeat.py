@@ -1,17 +1,18 @@
-"""The worker's and beat's container health check reads the heartbeat those processes write."""
+"""The worker's and beat's container health check reads the heartbeats those processes write,
+its own host's only."""
 
 from __future__ import annotations
-
-import time
 
 import pytest
 from django.core.management import CommandError, call_command
 
+from tasks_app import heartbeats
 from tasks_app import redis as platform_redis
+from tasks_app.management.commands import check_heartbeat
 
 
-def test_a_fresh_heartbeat_passes(redis_client, capsys) -> None:
-    platform_redis.beat_heartbeat("worker")
+def test_a_fresh_heartbeat_of_this_host_passes(redis_client, capsys) -> None:
+    heartbeats.beat(heartbeats.Process("worker"))
     call_command("check_heartbeat", "worker")
     assert "worker ok" in capsys.readouterr().out
 
@@ -21,9 +22,10 @@ def test_no_heartbeat_fails(redis_client) -> None:
         call_command("check_heartbeat", "beat")
 
 
-def test_a_stale_heartbeat_fails(redis_client, settings) -> None:
-    redis_client.set(platform_redis.key("heartbeat:beat"), repr(time.time() - settings.HEARTBEAT_TTL_SECONDS - 5))
-    with pytest.raises(CommandError, match="old"):
+def test_another_hosts_heartbeat_does_not_vouch_for_this_one(redis_client, monkeypatch) -> None:
+    heartbeats.beat(heartbeats.Process("beat"))
+    monkeypatch.setattr(check_heartbeat.socket, "gethostname", lambda: "another-container")
+    with pytest.raises(CommandError, match="no beat heartbeat from another-container"):
         call_command("check_heartbeat", "beat")
 
 
