@@ -17,12 +17,15 @@ from google.protobuf.message import Message
 
 from api_app.errors import describe
 from api_app.grpc.generated import standard_pb2 as pb
-from tasks_app import services
+from api_app.pagination import paged
+from tasks_app import selectors, services
 from tasks_app.exceptions import InvalidInput
 from tasks_app.models import QueueTask
 from tasks_app.outages import DATABASE_ERRORS, REDIS_ERRORS
 
 OK = 200
+# QueryTaskByOwner's Limit: 0 (unset in proto3) is the default; more than the most is refused.
+DEFAULT_LIMIT, MAX_LIMIT = 20, 1000
 OUTAGE_ERRORS = DATABASE_ERRORS + REDIS_ERRORS
 Response = TypeVar("Response", bound=Message)
 
@@ -79,13 +82,13 @@ def create_task(request: pb.CreateTaskRequest, create: Callable[..., tuple[Queue
 
 def query_task_by_id(request: pb.QueryTaskByIDRequest) -> pb.QueryTaskByIDResponse:
     with answering(pb.QueryTaskByIDResponse()) as response:
-        response.Data.CopyFrom(task_message(services.get_queue_task(task_id=request.ID)))
+        response.Data.CopyFrom(task_message(selectors.queue_task(task_id=request.ID)))
     return response
 
 
 def query_task_by_hash_code(request: pb.QueryTaskByHashCodeRequest) -> pb.QueryTaskByHashCodeResponse:
     with answering(pb.QueryTaskByHashCodeResponse()) as response:
-        response.Data.CopyFrom(task_message(services.find_queue_task(hash_code=request.HashCode)))
+        response.Data.CopyFrom(task_message(selectors.queue_task_by_hash_code(hash_code=request.HashCode)))
     return response
 
 
@@ -93,9 +96,12 @@ def query_task_by_owner(request: pb.QueryTaskByOwnerRequest) -> pb.QueryTaskByOw
     with answering(pb.QueryTaskByOwnerResponse()) as response:
         if not request.Owner:  # proto3 cannot tell 0 from unset: like every method's key field, it is required
             raise InvalidInput("is required", field="Owner")
-        tasks, total = services.queue_tasks_of_owner(owner=request.Owner, limit=request.Limit, offset=request.Offset)
+        if request.Limit > MAX_LIMIT:
+            raise InvalidInput(f"must be at most {MAX_LIMIT}", field="Limit")
+        tasks = selectors.queue_tasks_of_owner(owner=request.Owner)
+        total, page = paged(tasks, offset=request.Offset, limit=request.Limit or DEFAULT_LIMIT)
         response.Total = total
-        response.Data.extend(task_message(task) for task in tasks)
+        response.Data.extend(task_message(task) for task in page)
     return response
 
 
@@ -107,7 +113,7 @@ def cancel_task_by_id(request: pb.CancelTaskByIDRequest) -> pb.CancelTaskByIDRes
 
 def query_length_by_channel(request: pb.QueryLengthByChannelRequest) -> pb.QueryLengthByChannelResponse:
     with answering(pb.QueryLengthByChannelResponse()) as response:
-        response.Data = services.queue_length(channel=request.Channel)
+        response.Data = selectors.queue_length(channel=request.Channel)
     return response
 
 

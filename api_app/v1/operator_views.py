@@ -10,8 +10,8 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from api_app.parsing import parsed
 from api_app.v1.operator_serializers import AlertRuleInputSerializer, AlertRuleSerializer, AuditEntrySerializer
-from api_app.v1.registry_views import _parsed
 from tasks_app.models import AlertRule, AuditEntry
 from tasks_app.services import alerts
 
@@ -26,12 +26,12 @@ class AlertRuleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
 
     @extend_schema(request=AlertRuleInputSerializer, responses={201: AlertRuleSerializer})
     def create(self, request: Request) -> Response:
-        rule = alerts.create_alert_rule(**_parsed(AlertRuleInputSerializer, request))
+        rule = alerts.create_alert_rule(**parsed(AlertRuleInputSerializer, request.data))
         return Response(AlertRuleSerializer(rule).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=AlertRuleInputSerializer, responses=AlertRuleSerializer)
     def partial_update(self, request: Request, pk: str) -> Response:
-        rule = alerts.update_alert_rule(rule=self.get_object(), **_parsed(AlertRuleInputSerializer, request, partial=True))
+        rule = alerts.update_alert_rule(rule=self.get_object(), **parsed(AlertRuleInputSerializer, request.data, partial=True))
         return Response(AlertRuleSerializer(rule).data)
 
     def destroy(self, request: Request, pk: str) -> Response:

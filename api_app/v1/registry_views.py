@@ -3,24 +3,16 @@ routes by ``message_id``. Views parse, call one service, and render."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.serializers import Serializer
 
+from api_app.parsing import parsed
 from api_app.v1.registry_serializers import RouteInputSerializer, RouteSerializer, ServiceInputSerializer, ServiceSerializer
 from tasks_app.models import Service, ServiceRoute
 from tasks_app.services import registry
-
-
-def _parsed(serializer_class: type[Serializer], request: Request, *, partial: bool = False) -> dict[str, Any]:
-    serializer = serializer_class(data=request.data, partial=partial)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
 
 
 class ServiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -34,12 +26,12 @@ class ServiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 
     @extend_schema(request=ServiceInputSerializer, responses={201: ServiceSerializer})
     def create(self, request: Request) -> Response:
-        service = registry.create_service(**_parsed(ServiceInputSerializer, request))
+        service = registry.create_service(**parsed(ServiceInputSerializer, request.data))
         return Response(ServiceSerializer(service).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=ServiceInputSerializer, responses=ServiceSerializer)
     def partial_update(self, request: Request, service_id: str) -> Response:
-        service = registry.update_service(service=self.get_object(), **_parsed(ServiceInputSerializer, request, partial=True))
+        service = registry.update_service(service=self.get_object(), **parsed(ServiceInputSerializer, request.data, partial=True))
         return Response(ServiceSerializer(service).data)
 
     def destroy(self, request: Request, service_id: str) -> Response:
@@ -63,12 +55,12 @@ class RouteViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
 
     @extend_schema(request=RouteInputSerializer, responses={201: RouteSerializer})
     def create(self, request: Request, service_id: str) -> Response:
-        route = registry.create_route(service=self.service(), **_parsed(RouteInputSerializer, request))
+        route = registry.create_route(service=self.service(), **parsed(RouteInputSerializer, request.data))
         return Response(RouteSerializer(route).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=RouteInputSerializer, responses=RouteSerializer)
     def partial_update(self, request: Request, service_id: str, message_id: str) -> Response:
-        route = registry.update_route(route=self.get_object(), **_parsed(RouteInputSerializer, request, partial=True))
+        route = registry.update_route(route=self.get_object(), **parsed(RouteInputSerializer, request.data, partial=True))
         return Response(RouteSerializer(route).data)
 
     def destroy(self, request: Request, service_id: str, message_id: str) -> Response:

@@ -9,15 +9,13 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from api_app.parsing import parsed
 from api_app.v1.serializers import ExecutionSerializer, JobInputSerializer, JobSerializer
-from tasks_app import services
+from tasks_app import selectors, services
 from tasks_app.models import Execution, Job
 
-
-def _parsed(serializer_class: type[JobInputSerializer], request: Request, *, partial: bool = False) -> dict:
-    serializer = serializer_class(data=request.data, partial=partial)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
+JOB_FILTERS = ("dialect", "namespace", "name")
+EXECUTION_FILTERS = ("job", "status", "reason")
 
 
 @extend_schema_view(
@@ -34,21 +32,16 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_queryset(self) -> QuerySet[Job]:
-        jobs = Job.objects.order_by("-id")
-        for field in ("dialect", "namespace", "name"):
-            value = self.request.query_params.get(field)
-            if value is not None:
-                jobs = jobs.filter(**{field: value})
-        return jobs
+        return selectors.jobs_named(**{field: self.request.query_params.get(field) for field in JOB_FILTERS})
 
     @extend_schema(request=JobInputSerializer, responses={201: JobSerializer})
     def create(self, request: Request) -> Response:
-        job = services.create_job(**_parsed(JobInputSerializer, request))
+        job = services.create_job(**parsed(JobInputSerializer, request.data))
         return Response(JobSerializer(job).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=JobInputSerializer, responses=JobSerializer)
     def partial_update(self, request: Request, pk: str) -> Response:
-        job = services.update_job(job=self.get_object(), **_parsed(JobInputSerializer, request, partial=True))
+        job = services.update_job(job=self.get_object(), **parsed(JobInputSerializer, request.data, partial=True))
         return Response(JobSerializer(job).data)
 
     def destroy(self, request: Request, pk: str) -> Response:
@@ -74,8 +67,7 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
     @extend_schema(responses=ExecutionSerializer(many=True))
     @action(detail=True, methods=["get"])
     def executions(self, request: Request, pk: str) -> Response:
-        executions = Execution.objects.filter(job=self.get_object()).order_by("-id")
-        page = self.paginate_queryset(executions)
+        page = self.paginate_queryset(selectors.executions(job=self.get_object()))
         return self.get_paginated_response(ExecutionSerializer(page, many=True).data)
 
 
@@ -97,14 +89,10 @@ class ExecutionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     serializer_class = ExecutionSerializer
 
     def get_queryset(self) -> QuerySet[Execution]:
-        executions = Execution.objects.order_by("-id")
-        for field in ("job", "status", "reason"):
-            value = self.request.query_params.get(field)
-            if field == "job" and value is not None and not _is_id(value):
-                raise serializers.ValidationError({"job": ["must be a job's id (a whole number)"]})
-            if value is not None:
-                executions = executions.filter(**{field: value})
-        return executions
+        filters = {field: self.request.query_params.get(field) for field in EXECUTION_FILTERS}
+        if filters["job"] is not None and not _is_id(filters["job"]):
+            raise serializers.ValidationError({"job": ["must be a job's id (a whole number)"]})
+        return selectors.executions(**filters)
 
     @extend_schema(request=None, responses={202: ExecutionSerializer})
     @action(detail=True, methods=["post"])

@@ -14,7 +14,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from tasks_app import secret_headers
+from tasks_app import secret_headers, selectors
 from tasks_app.exceptions import NotFound
 from tasks_app.models import Dialect, Execution, ExecutionStatus, Job
 
@@ -131,25 +131,16 @@ def task_json(execution: Execution) -> dict[str, Any]:
 
 
 def timers_of(app: str) -> QuerySet[Job]:
-    return Job.objects.filter(dialect=Dialect.XTIMER, namespace=app).order_by("-id")
+    return selectors.jobs_named(dialect=Dialect.XTIMER, namespace=app)
 
 
 def timer(app: str, timer_id: int) -> Job:
     """The app's timer; a timer of another app is not found, as if it did not exist."""
-    job = timers_of(app).filter(pk=timer_id).first()
+    job = selectors.job_of(dialect=Dialect.XTIMER, namespace=app, job_id=timer_id)
     if job is None:
         raise NotFound(f"no timer {timer_id} in app {app!r}", field="timerId")
     return job
 
 
 def timers_named(app: str, name: str) -> QuerySet[Job]:
-    return timers_of(app).filter(name__icontains=name)
-
-
-def tasks_of(job: Job) -> QuerySet[Execution]:
-    return Execution.objects.filter(job=job).order_by("-id")
-
-
-def page(items: QuerySet[Any], *, page_index: int, page_size: int) -> tuple[int, list[Any]]:
-    start = (page_index - 1) * page_size
-    return items.count(), list(items[start : start + page_size])
+    return selectors.jobs_named(dialect=Dialect.XTIMER, namespace=app, name_contains=name)

@@ -1,6 +1,7 @@
 """xtimer's endpoints. Each reads the query and a JSON body (either may carry the fields), parses
-them with its serializer, calls one service (or reads through ``timers``) and answers in xtimer's
-envelope; errors go through ``errors.exception_handler`` with the endpoint's failure code."""
+them with its serializer, calls one service (or reads through ``timers`` and the selectors) and
+answers in xtimer's envelope; errors go through ``errors.exception_handler`` with the endpoint's
+failure code."""
 
 from __future__ import annotations
 
@@ -16,7 +17,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from api_app import parsing
 from api_app.inputs import BoundedJSONParser
+from api_app.pagination import numbered_page
 from api_app.xtimer import schema, timers
 from api_app.xtimer.errors import Code, envelope, exception_handler
 from api_app.xtimer.serializers import (
@@ -26,7 +29,7 @@ from api_app.xtimer.serializers import (
     TimersByNameSerializer,
     TimerTasksSerializer,
 )
-from tasks_app import services
+from tasks_app import selectors, services
 from tasks_app.models import Job
 
 
@@ -39,9 +42,7 @@ def request_fields(request: Request) -> dict[str, Any]:
 
 
 def parsed(serializer_class: type[serializers.Serializer], request: Request) -> dict[str, Any]:
-    serializer = serializer_class(data=request_fields(request))
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
+    return parsing.parsed(serializer_class, request_fields(request))
 
 
 class XtimerView(APIView):
@@ -112,7 +113,7 @@ class GetTimers(XtimerView):
 
     @staticmethod
     def timers_page(jobs: QuerySet[Job], query: dict[str, Any]) -> Response:
-        total, found = timers.page(jobs, page_index=query["page_index"], page_size=query["page_size"])
+        total, found = numbered_page(jobs, number=query["page_index"], size=query["page_size"])
         return envelope(data={"total": total, "timers": [timers.timer_json(job) for job in found]})
 
 
@@ -127,6 +128,6 @@ class GetTimersByName(GetTimers):
 class GetTasks(XtimerView):
     def get(self, request: Request) -> Response:
         query = parsed(TimerTasksSerializer, request)
-        executions = timers.tasks_of(timers.timer(query["app"], query["timer_id"]))
-        total, found = timers.page(executions, page_index=query["page_index"], page_size=query["page_size"])
+        executions = selectors.executions(job=timers.timer(query["app"], query["timer_id"]))
+        total, found = numbered_page(executions, number=query["page_index"], size=query["page_size"])
         return envelope(data={"total": total, "tasks": [timers.task_json(execution) for execution in found]})

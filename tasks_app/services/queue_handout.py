@@ -24,20 +24,10 @@ from tasks_app import ready_queue, scope
 from tasks_app.exceptions import Conflict, InvalidInput, JobError, NotFound
 from tasks_app.models import QueueTask, QueueTaskEvent, QueueTaskState
 from tasks_app.models import QueueTaskEventKind as Kind
+from tasks_app.queue_fields import MAX_STORED_INT, checked_channel, checked_text
 from tasks_app.scope import Scope
 from tasks_app.services import rows
-from tasks_app.services.queues import (
-    MAX_STORED_INT,
-    REPORTS,
-    _cancel_chain,
-    _channel,
-    _end_attempt,
-    _event,
-    _publish_on_commit,
-    _settle,
-    _succeed,
-    _text,
-)
+from tasks_app.services.queues import REPORTS, _cancel_chain, _end_attempt, _event, _publish_on_commit, _settle, _succeed
 
 # The columns of a task's history that the hand-written statements fill.
 _EVENT_COLUMNS = ", ".join(f'"{c}"' for c in ("task_id", "at", "kind", "state", "retry_count", "delivery", "note"))
@@ -72,7 +62,7 @@ def receive_queue_task(
     """Hand out the oldest ready task of ``channel`` under a lease, waiting for one up to
     ``wait_seconds`` (None: until ``stop()``). None when none came. ``holder`` names the
     receiver in the task's history; ``claim`` makes the claim (default: in this thread)."""
-    _channel(channel)
+    checked_channel(channel)
     scope.current().require_write(channel, field="Channel")
     claim = claim or claim_queue_task
     deadline = None if wait_seconds is None else time.monotonic() + wait_seconds
@@ -198,7 +188,7 @@ def _report_error(report: Report) -> JobError | None:
     if report.state not in REPORTS:
         return InvalidInput("must be 1 (success), 2 (failure), 3 (retry) or 4 (cancel)", field="State")
     try:
-        _text(report.output, field="Output")
+        checked_text(report.output, field="Output")
     except InvalidInput as error:
         return error
     return None

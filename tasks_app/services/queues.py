@@ -1,5 +1,5 @@
 """Pull-queue tasks: create (idempotent by HashCode, chained by Prior), hand out under a lease,
-take reports, retry, cancel, and the queries. The only writers of QueueTask rows.
+take reports, retry, cancel. The only writers of QueueTask rows (tasks_app.selectors reads them).
 
 A task is handed out when it is WAITING with a ``ready_at`` (no prior, or its prior succeeded).
 Every change of state is one short transaction that also writes the task's history; the Redis
@@ -22,12 +22,9 @@ from tasks_app.exceptions import Conflict, InvalidInput, NotFound
 from tasks_app.models import QueueTask, QueueTaskEvent, QueueTaskState
 from tasks_app.models import QueueTaskEventKind as Kind
 from tasks_app.models.queues import DEFAULT_RETRY_MAX_LIMIT, FINAL_STATES
+from tasks_app.queue_fields import MAX_STORED_INT, checked_channel, checked_hash_code, checked_text
 
-# Wire integers are uint64; the database holds signed 64-bit ones.
-MAX_STORED_INT = 2**63 - 1
 MAX_RETRY_MAX_LIMIT = 100
-MAX_PAGE_SIZE = 1000
-DEFAULT_PAGE_SIZE = 20
 MAX_CHAIN_LENGTH = 100_000
 # A reported task's ``State``: 1 success, 2 failure, 3 retry, 4 cancel.
 REPORTS = {1: Kind.SUCCEEDED, 2: Kind.FAILED, 3: Kind.RETRY_REQUESTED, 4: Kind.CANCELLED}
@@ -38,20 +35,6 @@ SWEEP_MAX_BATCHES = 20
 REPAIR_EVERY_SECONDS = 10
 
 Lease = tuple[int, int]  # task id, delivery
-
-
-def _text(value: str, *, field: str, required: bool = False, max_length: int | None = None) -> str:
-    if required and not value:
-        raise InvalidInput("is required", field=field)
-    if max_length is not None and len(value) > max_length:
-        raise InvalidInput(f"is longer than {max_length} characters", field=field)
-    if "\x00" in value:
-        raise InvalidInput("must not contain NUL characters", field=field)
-    return value
-
-
-def _channel(value: str) -> str:
-    return _text(value, field="Channel", required=True, max_length=200)
 
 
 def _event(task: QueueTask, kind: str, now: datetime, note: str = "") -> QueueTaskEvent:
@@ -101,9 +84,9 @@ def create_queue_task(
 
 
 def _check_new(*, channel: str, hash_code: str, owner: int, input: str, next_id: int, retry_max_limit: int) -> None:
-    _channel(channel)
-    _text(hash_code, field="HashCode", max_length=128)
-    _text(input, field="Input")
+    checked_channel(channel)
+    checked_hash_code(hash_code)
+    checked_text(input, field="Input")
     if next_id:
         raise InvalidInput("is set by creating the following task with Prior = this task", field="Next")
     if owner > MAX_STORED_INT:
@@ -271,39 +254,3 @@ def repair_ready_queues() -> int:
             ready_queue.add(((row["channel"], pk, at.timestamp()) for pk, at in rows if at is not None), only_missing=True)
             repaired += 1
     return repaired
-
-
-# --- queries -----------------------------------------------------------------------------------
-
-
-def get_queue_task(*, task_id: int) -> QueueTask:
-    task = QueueTask.objects.filter(pk=task_id).first() if 0 < task_id <= MAX_STORED_INT else None
-    if task is None:
-        raise NotFound(f"no task {task_id}", field="ID")
-    return task
-
-
-def find_queue_task(*, hash_code: str) -> QueueTask:
-    _text(hash_code, field="HashCode", required=True, max_length=128)
-    task = QueueTask.objects.filter(hash_code=hash_code).first()
-    if task is None:
-        raise NotFound(f"no task with HashCode {hash_code!r}", field="HashCode")
-    return task
-
-
-def queue_tasks_of_owner(*, owner: int, limit: int = 0, offset: int = 0) -> tuple[list[QueueTask], int]:
-    """One page of an owner's tasks, oldest first, and how many there are in all."""
-    if limit > MAX_PAGE_SIZE:
-        raise InvalidInput(f"must be at most {MAX_PAGE_SIZE}", field="Limit")
-    if owner > MAX_STORED_INT:
-        return [], 0
-    tasks = QueueTask.objects.filter(owner=owner).order_by("id")
-    total = tasks.count()
-    if offset >= total:
-        return [], total
-    return list(tasks[offset : offset + (limit or DEFAULT_PAGE_SIZE)]), total
-
-
-def queue_length(*, channel: str) -> int:
-    """Tasks of ``channel`` ready to be handed out (the database's count, not Redis's)."""
-    return QueueTask.objects.filter(channel=_channel(channel), state=QueueTaskState.WAITING, ready_at__isnull=False).count()
