@@ -224,7 +224,7 @@ class AddSerializer(serializers.Serializer):
     replace = serializers.BooleanField(required=False, default=False)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        """The arguments of ``services.add_dispatch_task``."""
+        """The arguments of ``rules.add_task``."""
         task, recall = attrs["taskConfig"], attrs["recallConfig"]
         return {
             **{name: task[name] for name in ("namespace", "name", "trigger", "priority")},

@@ -1,4 +1,5 @@
-"""The dispatch endpoints: parse with a serializer, call one service, answer in the envelope.
+"""The dispatch endpoints: parse with a serializer, call one service (the dialect's own rules are
+in ``rules``), answer in the envelope.
 
 Bodies are JSON or form-encoded (``application/x-www-form-urlencoded`` or multipart), alike."""
 
@@ -8,21 +9,16 @@ from collections.abc import Callable
 from typing import Any
 
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from api_app.dispatch import rules
 from api_app.dispatch.errors import envelope, exception_handler
 from api_app.dispatch.serializers import AddSerializer, EnvelopeSerializer, TaskLogSerializer, TaskRefSerializer
+from api_app.parsing import parsed
 from tasks_app import services
 from tasks_app.models import Job
-
-
-def _parsed(serializer_class: type[serializers.Serializer], request: Request) -> dict[str, Any]:
-    serializer = serializer_class(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
 
 
 def answered(result: Any = None) -> Response:
@@ -39,7 +35,7 @@ class DispatchView(APIView):
 class AddView(DispatchView):
     @extend_schema(request=AddSerializer, responses=EnvelopeSerializer)
     def post(self, request: Request) -> Response:
-        services.add_dispatch_task(**_parsed(AddSerializer, request))
+        rules.add_task(**parsed(AddSerializer, request.data))
         return answered()
 
 
@@ -51,8 +47,8 @@ class TaskView(DispatchView):
 
     @extend_schema(request=TaskRefSerializer, responses=EnvelopeSerializer)
     def post(self, request: Request) -> Response:
-        ref = _parsed(TaskRefSerializer, request)
-        return answered(self.act(services.find_dispatch_task(group=ref["groupName"], name=ref["jobName"])))
+        ref = parsed(TaskRefSerializer, request.data)
+        return answered(self.act(rules.find_task(group=ref["groupName"], name=ref["jobName"])))
 
 
 class PauseView(TaskView):
@@ -79,5 +75,5 @@ class TriggerView(TaskView):
 class UpdateTaskLogView(DispatchView):
     @extend_schema(request=TaskLogSerializer, responses=EnvelopeSerializer)
     def post(self, request: Request) -> Response:
-        services.complete_pending(**_parsed(TaskLogSerializer, request))
+        services.complete_pending(**parsed(TaskLogSerializer, request.data))
         return answered()

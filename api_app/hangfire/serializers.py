@@ -11,10 +11,10 @@ from django.core.validators import RegexValidator
 from rest_framework import serializers
 from rest_framework.request import Request
 
-from tasks_app.services.hangfire import Task
+from api_app.hangfire.rules import Task
 
 INT32_MAX = 2**31 - 1
-REQUEST_ID_MAX = 128  # leaves room in a job name for "#<job id>" (see services.hangfire)
+REQUEST_ID_MAX = 128  # leaves room in a job name for "#<job id>" (see rules.submit_task)
 # Both become header values on the calls the job makes: no control characters (no CR/LF).
 _PRINTABLE = re.compile(r"\A[^\x00-\x1f\x7f]*\Z")
 _NO_CONTROL = RegexValidator(_PRINTABLE, "must not contain control characters")

@@ -11,10 +11,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from api_app.hangfire import rules
 from api_app.hangfire.errors import exception_handler
 from api_app.hangfire.serializers import EnqueueTaskSerializer
 from api_app.inputs import BoundedJSONParser
-from tasks_app.services import hangfire
 
 ENVELOPE = inline_serializer(
     "HangfireTaskReply",
@@ -29,7 +29,7 @@ ENVELOPE = inline_serializer(
 )
 
 
-def envelope(submission: hangfire.Submission) -> dict[str, Any]:
+def envelope(submission: rules.Submission) -> dict[str, Any]:
     job = submission.job
     data = {"jobId": str(job.pk), "xRequestId": job.name, "duplicate": submission.duplicate}
     return {"returnCode": 0, "returnMessage": "success", "data": data}
@@ -54,4 +54,4 @@ class TaskProducerView(APIView):
         context = {"request": request, "endpoint": self.endpoint, "transfer": self.transfer}
         serializer = self.serializer_class(data=request.data, context=context)
         serializer.is_valid(raise_exception=True)
-        return Response(envelope(hangfire.submit_task(task=serializer.validated_data["task"])))
+        return Response(envelope(rules.submit_task(task=serializer.validated_data["task"])))

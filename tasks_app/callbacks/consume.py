@@ -16,8 +16,8 @@ class ConsumeCallback(RegisteredCallback):
     def request_arguments(self, registered: Registered, context: CallContext) -> dict[str, Any]:
         assert registered.service is not None
         service = registered.service
-        # jobId as a string: Hangfire's job ids are strings, and a proto3 consumer reads an
-        # int64 from a JSON string as well.
+        # jobId as a string: the original's job ids were strings, and a proto3 consumer reads
+        # an int64 from a JSON string as well.
         body = {"jobId": str(context.job_id), "serviceId": self.service_id, "messageId": self.message_id, "data": self.data}
         return {
             "method": "POST",

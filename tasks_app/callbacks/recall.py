@@ -1,12 +1,13 @@
-"""The recall protocol of the iuap dispatch service, and its HTTP kind (``http_recall``).
+"""The recall protocol, and its HTTP kind (``http_recall``); the ``socket`` kind speaks it over TCP.
 
 What is sent, over HTTP (a JSON POST) or over TCP (``socket``, one line):
 ``{"data": <the recall's data, exactly as given>, "tasklogid": "<execution id>"}``.
 What is expected back: a JSON object whose ``success`` is ``true`` or ``"true"`` (any case);
 anything else, including a reply that is not JSON, is a failure. When ``asynchronized`` is also
 true, the callee has only accepted the work: the attempt stays running until the callee reports
-its outcome (``POST /taskcallback/updateTaskLog``, ``tasks_app.services.complete_pending``) and
-fails if no report comes within ``DISPATCH_ASYNC_DEADLINE_SECONDS``.
+its outcome (through a dialect's report endpoint, which calls ``tasks_app.services.complete_pending``)
+and fails if no report comes within ``DISPATCH_ASYNC_DEADLINE_SECONDS``. Where the protocol comes
+from and why it is judged so: docs/decisions/0402.
 """
 
 from __future__ import annotations

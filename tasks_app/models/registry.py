@@ -1,5 +1,5 @@
 """The service registry: where the callers' services live, so a job can name a service and a
-message (as the hangfire dialect's clients do) instead of a URL. Resolved when a job runs."""
+message (as producers that know services by number do) instead of a URL. Resolved when a job runs."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from tasks_app.models.scoped import ServiceManager, ServiceRouteManager
 
 
 class Service(models.Model):
-    """A service by its numeric id (the ``serviceId`` of hangfire requests). Its consumer endpoint
+    """A service by its numeric id (the ``serviceId`` its producers name it by). Its consumer endpoint
     (``base_url`` + ``consumer_path``) receives ``consume`` calls; its routes receive transfers."""
 
     service_id = models.IntegerField(unique=True, help_text="the id callers name the service by")
@@ -17,7 +17,7 @@ class Service(models.Model):
     consumer_path = models.CharField(max_length=500, blank=True, default="", help_text="appended to base_url for consume calls")
     timeout_seconds = models.FloatField(default=30.0)
     headers = models.JSONField(default=dict, blank=True, help_text="sent with every call to the service")
-    # None: the dialect's default policy (settings.HANGFIRE_RETRY); an object overrides it.
+    # None: the default policy of the dialect that makes the service's jobs; an object overrides it.
     retry = models.JSONField(null=True, blank=True, help_text='e.g. {"delays_seconds": [10, 60]}; empty: the default')
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

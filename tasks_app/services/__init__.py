@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-# Modules used by name: alert rules, the audit trail, the hangfire dialect and the service registry.
-from tasks_app.services import alerts, audit, hangfire, registry
+# Modules used by name: alert rules, the audit trail and the service registry.
+from tasks_app.services import alerts, audit, registry
 from tasks_app.services.broker_loss import resend_unclaimed
-from tasks_app.services.crontab import create_crontab_task, crontab_task_log, find_crontab_task, update_crontab_task
-from tasks_app.services.dispatch import add_dispatch_task, find_dispatch_task
 from tasks_app.services.executions import complete_pending, record_outcome, retry_execution, run_execution, run_executions
 from tasks_app.services.firing import claim_due_occurrences, dispatch_due_executions, next_due, recover_lost_executions
 from tasks_app.services.jobs import create_job, delete_job, pause_job, resume_job, trigger_job, update_job
+from tasks_app.services.named_jobs import create_or_replace_job, hold_job_name
 from tasks_app.services.queue_handout import receive_queue_task, report_queue_task
 from tasks_app.services.queues import (
     cancel_queue_task,
@@ -26,21 +25,17 @@ from tasks_app.services.vacuum import vacuum_rewritten_tables
 __all__ = [
     "alerts",
     "audit",
-    "add_dispatch_task",
     "cancel_queue_task",
     "claim_due_occurrences",
     "complete_pending",
-    "create_crontab_task",
     "create_job",
+    "create_or_replace_job",
     "create_queue_task",
-    "crontab_task_log",
     "delete_job",
     "dispatch_due_executions",
     "expire_queue_leases",
-    "find_crontab_task",
-    "find_dispatch_task",
-    "hangfire",
     "held_leases",
+    "hold_job_name",
     "next_due",
     "pause_job",
     "purge_expired_executions",
@@ -58,7 +53,6 @@ __all__ = [
     "run_executions",
     "sweep_queue_tasks",
     "trigger_job",
-    "update_crontab_task",
     "update_job",
     "vacuum_rewritten_tables",
 ]

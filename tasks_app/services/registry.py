@@ -101,7 +101,8 @@ def _fields(instance: Service | ServiceRoute) -> dict[str, Any]:
 def _audit(instance: Service | ServiceRoute, action: str, changes: dict[str, list[Any]]) -> None:
     service = instance if isinstance(instance, Service) else instance.service
     kind = "service" if instance is service else "route"
-    # The namespace a service's hangfire jobs (and the tokens that may change it) are scoped to.
+    # The namespace of the jobs made for a service (``service-<serviceId>``): who may change a
+    # service is who may change its jobs.
     namespace = f"service-{service.service_id}"
     audit.record(action=action, object_type=kind, object_id=instance.pk, namespace=namespace, changes=changes, label=str(instance))
 

@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from rest_framework.authtoken.models import Token
 
-from tasks_app import services
+from api_app.crontab import rules
 from tests.api_app.tenancy.conftest import client_with, scoped
 
 pytestmark = pytest.mark.django_db
@@ -130,7 +130,7 @@ def test_bad_token_input_is_a_400(staff) -> None:
 
 
 def test_crontab_names_stay_global_without_naming_a_foreign_module(alice, bob) -> None:
-    services.create_crontab_task(
+    rules.create_task(
         module="bob-mod",
         name="shared",
         trigger={"kind": "cron", "cron": "0 0 1 * * *"},

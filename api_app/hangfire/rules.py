@@ -1,6 +1,6 @@
-"""The hangfire dialect's one write: a task for a registered service, run now or after a delay,
-made idempotent by its request id. Jobs are named as DESIGN.md says: namespace
-``service-<serviceId>``, name the request id; see docs/decisions/0102."""
+"""The hangfire dialect's rules on top of the job services. Its one write: a task for a registered
+service, run now or after a delay, made idempotent by its request id. Jobs are named as DESIGN.md
+says: namespace ``service-<serviceId>``, name the request id; see docs/decisions/0102."""
 
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from tasks_app import selectors, services
 from tasks_app.exceptions import Conflict
-from tasks_app.models import Dialect, Job, Service
+from tasks_app.models import Dialect, Job
 from tasks_app.retry import RetryPolicy
-from tasks_app.services.jobs import create_job, update_job
 
 
 @dataclass(frozen=True)
@@ -57,13 +57,12 @@ class Task:
 
 def retry_for(*, service_id: int) -> dict[str, Any]:
     """A service's own retry policy, else the dialect's default (settings.HANGFIRE_RETRY)."""
-    service = Service.objects.filter(service_id=service_id).only("retry").first()
-    own = service.retry if service is not None else None
+    own = selectors.service_retry(service_id=service_id)
     return own if own is not None else RetryPolicy.from_json(settings.HANGFIRE_RETRY).to_json()
 
 
 def _earlier(task: Task) -> Job | None:
-    return Job.objects.filter(dialect=Dialect.HANGFIRE, namespace=task.namespace, name=task.request_id).first()
+    return selectors.job_named(dialect=Dialect.HANGFIRE, namespace=task.namespace, name=task.request_id)
 
 
 def _fresh(job: Job) -> bool:
@@ -72,7 +71,7 @@ def _fresh(job: Job) -> bool:
 
 
 def _create(task: Task) -> Job:
-    return create_job(
+    return services.create_job(
         dialect=Dialect.HANGFIRE,
         namespace=task.namespace,
         name=task.request_id,
@@ -91,7 +90,7 @@ def submit_task(*, task: Task) -> Submission:
     if earlier is not None and _fresh(earlier):
         return Submission(earlier, duplicate=True)
     if earlier is not None:
-        update_job(job=earlier, name=f"{task.request_id}#{earlier.pk}")
+        services.update_job(job=earlier, name=f"{task.request_id}#{earlier.pk}")
     try:
         return Submission(_create(task), duplicate=False)
     except Conflict:
