@@ -13,7 +13,7 @@ import grpc
 from django.conf import settings
 from rest_framework.exceptions import AuthenticationFailed
 
-from api_app.grpc import database as db
+from api_app.grpc.database import ServerDatabase
 from api_app.grpc.servicer import SERVICE
 from api_app.tenancy import ApiTokenAuthentication, scope_of
 from tasks_app import scope
@@ -29,7 +29,7 @@ class Unauthenticated(Exception):
 UNAUTHENTICATED = grpc.StatusCode.UNAUTHENTICATED
 
 
-def caller_scope(metadata: tuple[tuple[str, Any], ...]) -> scope.Scope:
+def caller_scope(metadata: tuple[tuple[str, Any], ...], database: ServerDatabase) -> scope.Scope:
     """The scope of the call's token; raises Unauthenticated when it has no valid one."""
     given = [str(value) for name, value in metadata if name.lower() == "authorization"]
     if not given:
@@ -40,7 +40,7 @@ def caller_scope(metadata: tuple[tuple[str, Any], ...]) -> scope.Scope:
     if keyword.lower() != KEYWORD or not key.strip():
         raise Unauthenticated("authorization must be 'Token <key>'")
     try:
-        return db.run(_scope_of_key, key.strip())  # on the server's database threads: no connection per gRPC thread
+        return database.run(_scope_of_key, key.strip())  # on the server's database threads: no connection per gRPC thread
     except AuthenticationFailed as error:
         raise Unauthenticated(str(error.detail)) from None
 
@@ -98,12 +98,17 @@ def _scoped(handler: grpc.RpcMethodHandler, caller: scope.Scope) -> grpc.RpcMeth
 
 
 class TokenAuthInterceptor(grpc.ServerInterceptor):
+    """Looks tokens up on ``database``, the server's database threads."""
+
+    def __init__(self, database: ServerDatabase) -> None:
+        self.database = database
+
     def intercept_service(self, continuation: Callable[..., Any], details: grpc.HandlerCallDetails) -> Any:
         handler = continuation(details)
         if handler is None or not details.method.startswith(f"/{SERVICE}/"):
             return handler
         try:
-            caller = caller_scope(tuple(details.invocation_metadata or ()))
+            caller = caller_scope(tuple(details.invocation_metadata or ()), self.database)
         except Unauthenticated as error:
             return _refusal(handler, str(error))
         except DATABASE_ERRORS + REDIS_ERRORS as error:  # the token cannot be checked now: a call to retry (decision 0801)

@@ -6,13 +6,17 @@ from __future__ import annotations
 
 import logging
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import grpc
+from django.conf import settings
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
-from api_app.grpc import reflection, servicer
+from api_app.grpc import reflection
 from api_app.grpc.auth import TokenAuthInterceptor
+from api_app.grpc.database import ServerDatabase
+from api_app.grpc.servicer import SERVICE, QueuesServicer
 
 logger = logging.getLogger(__name__)
 # Dead peers are found by HTTP/2 pings (so a vanished worker's stream drops and its tasks come
@@ -25,39 +29,62 @@ OPTIONS = [
 ]
 
 
+@dataclass(frozen=True)
+class Running:
+    """What a started server runs on; each part is ended by ``QueuesServer.stop``."""
+
+    server: grpc.Server
+    calls: ThreadPoolExecutor
+    servicer: QueuesServicer
+    database: ServerDatabase
+    health: health.HealthServicer
+
+
 class QueuesServer:
-    """One gRPC server; ``start`` returns the port it bound (the one asked for, or a free one for 0)."""
+    """One gRPC server; ``start`` returns the port it bound (the one asked for, or a free one for 0).
+    Its threads (the calls', the database's, the servicer's) are made by ``start`` and ended by
+    ``stop``: nothing of it exists before, or is left after."""
 
     def __init__(self, *, bind: str, port: int, max_workers: int, tls_cert: str = "", tls_key: str = "") -> None:
         self.address = f"[{bind}]:{port}" if ":" in bind else f"{bind}:{port}"
         self.tls = (Path(tls_key).read_bytes(), Path(tls_cert).read_bytes()) if tls_cert and tls_key else None
-        self.server = grpc.server(
-            ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="grpc"),
-            options=OPTIONS,
-            maximum_concurrent_rpcs=max_workers,
-            interceptors=[TokenAuthInterceptor()],
+        self.max_workers = max_workers
+        self.running: Running | None = None
+
+    def _run(self) -> Running:
+        database = ServerDatabase(threads=settings.GRPC_DATABASE_THREADS)
+        servicer = QueuesServicer(database)
+        calls = ThreadPoolExecutor(max_workers=self.max_workers, thread_name_prefix="grpc")
+        server = grpc.server(
+            calls, options=OPTIONS, maximum_concurrent_rpcs=self.max_workers, interceptors=[TokenAuthInterceptor(database)]
         )
-        self.server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(servicer.SERVICE, servicer.method_handlers()),))
-        self.health = health.HealthServicer()
-        health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
-        reflection.enable(self.server, (servicer.SERVICE, health.SERVICE_NAME))
+        server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(SERVICE, servicer.method_handlers()),))
+        checks = health.HealthServicer()
+        health_pb2_grpc.add_HealthServicer_to_server(checks, server)
+        reflection.enable(server, (SERVICE, health.SERVICE_NAME))
+        return Running(server, calls, servicer, database, checks)
 
     def start(self) -> int:
+        running = self.running = self._run()
         if self.tls is None:
-            port = self.server.add_insecure_port(self.address)
+            port = running.server.add_insecure_port(self.address)
         else:
-            port = self.server.add_secure_port(self.address, grpc.ssl_server_credentials([self.tls]))
-        self.server.start()
-        for name in ("", servicer.SERVICE):
-            self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
-        logger.info(
-            "gRPC server for %s started at %s, port %d (%s)", servicer.SERVICE, self.address, port, "TLS" if self.tls else "plaintext"
-        )
+            port = running.server.add_secure_port(self.address, grpc.ssl_server_credentials([self.tls]))
+        running.server.start()
+        for name in ("", SERVICE):
+            running.health.set(name, health_pb2.HealthCheckResponse.SERVING)
+        logger.info("gRPC server for %s started at %s, port %d (%s)", SERVICE, self.address, port, "TLS" if self.tls else "plaintext")
         return port
 
     def stop(self, grace: float = 2.0) -> None:
         """Refuse new calls, let running ones finish for ``grace`` seconds, cancel the rest, and
-        wait until the tasks of the streams that were cancelled are back in their queues."""
-        self.health.enter_graceful_shutdown()
-        self.server.stop(grace).wait()
-        servicer.wait_for_returns()
+        wait until the tasks of the streams that were cancelled are back in their queues; then
+        end the server's threads, each after the work of those before it."""
+        running, self.running = self.running, None
+        if running is None:
+            return
+        running.health.enter_graceful_shutdown()
+        running.server.stop(grace).wait()
+        running.calls.shutdown(wait=True)  # cancelled calls see it within a second (their loops watch the call)
+        running.servicer.stop()
+        running.database.stop()

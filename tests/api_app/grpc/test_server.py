@@ -7,6 +7,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from typing import IO
 
@@ -18,6 +19,8 @@ from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from api_app.grpc.generated import standard_pb2 as pb
 from api_app.grpc.generated.standard_pb2_grpc import QueuesStub
+from api_app.grpc.server import QueuesServer
+from tests.api_app.grpc.client import Reporter, create
 from tests.api_app.grpc.tokens import authorized, staff_key
 from tests.conftest import ROOT, Processes
 
@@ -104,3 +107,26 @@ def test_grpcserver_command_serves_until_sigterm(transactional_db: None, redis_c
         if process.poll() is None:
             process.kill()
             process.wait(timeout=10)
+
+
+SERVER_THREADS = ("grpc", "queues-return")
+
+
+def _server_threads_since(before: set[threading.Thread]) -> set[str]:
+    """The names of the server threads (the calls', the database's, the servicer's) started since."""
+    return {thread.name for thread in threading.enumerate() if thread not in before and thread.name.startswith(SERVER_THREADS)}
+
+
+def test_each_server_owns_its_threads_and_ends_them_when_it_stops(grpc_port: int, stub: QueuesStub) -> None:
+    before = set(threading.enumerate())
+    second = QueuesServer(bind="127.0.0.1", port=0, max_workers=8)
+    port = second.start()
+    with grpc.insecure_channel(f"127.0.0.1:{port}") as own:
+        created = create(QueuesStub(authorized(own, staff_key())))  # the creator's batch thread, the token lookup's thread
+        reporter = Reporter(QueuesStub(authorized(own, staff_key())))
+        assert reporter.report(created.ID, 4, "").State == 400  # the reporter's batch thread (not handed out: refused)
+        reporter.close()
+    assert {"grpc-creates", "grpc-reports", "grpc-database"} <= {name.rsplit("_", 1)[0] for name in _server_threads_since(before)}
+    second.stop(grace=0)
+    assert not _server_threads_since(before)
+    assert create(stub).State == "WAITING"  # the other server, on threads of its own, still serves
