@@ -1,68 +1,35 @@
-"""Settings, every one read from the environment with a safe default (see README)."""
+"""Django's and Celery's settings. Every value that comes from the environment is read, parsed
+and checked in scheduler_project.conf (README lists each variable and its default)."""
 
 from __future__ import annotations
 
-import os
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import dj_database_url
-from dotenv import load_dotenv
 
+from scheduler_project import conf
 from scheduler_project.redis_url import is_sentinel_url, parse_sentinel_url
 
-BASE_DIR = Path(__file__).resolve().parent.parent
-# What `make run` chose (manage.py write_env), so every command run by hand agrees with it; the
-# environment wins. DOTENV_PATH="" reads none (the test suite).
-load_dotenv(os.environ.get("DOTENV_PATH", BASE_DIR / ".env") or None, override=False)
-VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
-VAR_DIR.mkdir(parents=True, exist_ok=True)
+env = conf.from_environment()
+BASE_DIR = conf.BASE_DIR
+VAR_DIR = env.storage.VAR_DIR
 
-
-def env_bool(name: str, default: bool) -> bool:
-    value = os.environ.get(name)
-    if value is None:
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
-
-
-def env_int(name: str, default: int) -> int:
-    return int(os.environ.get(name, default))
-
-
-def env_int_by_name(name: str) -> dict[str, int]:
-    """``"billing=90,audit=365"`` as ``{"billing": 90, "audit": 365}`` (empty when unset)."""
-    pairs = [item.strip() for item in os.environ.get(name, "").split(",") if item.strip()]
-    try:
-        numbers = {key.strip(): int(value) for key, value in (pair.rsplit("=", 1) for pair in pairs)}
-    except ValueError as error:
-        raise ValueError(f"{name}: expected name=number,name=number (got {os.environ[name]!r})") from error
-    if "" in numbers:
-        raise ValueError(f"{name}: a name is missing (got {os.environ[name]!r})")
-    return numbers
-
-
-def env_list(name: str, default: str) -> list[str]:
-    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
-
-
-SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-insecure-key-change-me")
-DEBUG = env_bool("DEBUG", False)
-ALLOWED_HOSTS = [h.strip() for h in os.environ.get("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver").split(",") if h.strip()]
-HTTP_PORT = env_int("HTTP_PORT", 8000)
+SECRET_KEY = env.web.SECRET_KEY
+DEBUG = env.web.DEBUG
+ALLOWED_HOSTS = env.web.ALLOWED_HOSTS
+HTTP_PORT = env.web.HTTP_PORT
+GRPC_PORT = env.web.GRPC_PORT
 # Production behind TLS (``check --deploy`` is clean with HTTPS_ONLY=true): HTTP is redirected
 # (but /healthz, which probes call in plain HTTP inside the network), cookies are secure-only, HSTS
 # for a year. TRUST_X_FORWARDED_PROTO: a proxy in front terminates TLS and says so in that header.
-HTTPS_ONLY = env_bool("HTTPS_ONLY", False)
+HTTPS_ONLY = env.web.HTTPS_ONLY
 SECURE_SSL_REDIRECT = SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = HTTPS_ONLY
 SECURE_REDIRECT_EXEMPT = [r"^healthz/?$"]
 SECURE_HSTS_SECONDS = 31_536_000 if HTTPS_ONLY else 0
-# HSTS for every subdomain too, and on browsers' preload list: a domain-wide commitment, so its own switch.
-SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_PRELOAD = env_bool("HSTS_PRELOAD", False)
-if env_bool("TRUST_X_FORWARDED_PROTO", False):
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_PRELOAD = env.web.HSTS_PRELOAD
+if env.web.TRUST_X_FORWARDED_PROTO:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-GRPC_PORT = env_int("GRPC_PORT", 50051)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -124,6 +91,8 @@ WSGI_APPLICATION = "scheduler_project.wsgi.application"
 def database_from_url(url: str) -> dict[str, Any]:
     config: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=None, conn_health_checks=True))
     if config["ENGINE"] == "django.db.backends.sqlite3":
+        # Django's SQLite, making the database file's directory (VAR_DIR) when it first connects.
+        config["ENGINE"] = "scheduler_project.backends.sqlite3"
         # IMMEDIATE makes every transaction take the write lock up front: SQLite's stand-in for
         # SELECT ... FOR UPDATE, and no "database is locked" on a read-to-write upgrade.
         config["OPTIONS"] = {"timeout": 30, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"}
@@ -131,12 +100,12 @@ def database_from_url(url: str) -> dict[str, Any]:
     elif config["ENGINE"].endswith("postgresql"):
         # A server that does not answer (down, unreachable) fails a connect in seconds, not
         # after the OS's minutes-long TCP timeout: the outage is then waited out in our retries.
-        config.setdefault("OPTIONS", {}).setdefault("connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT_SECONDS", 5))
-    config["TEST"] = {"NAME": os.environ.get("TEST_DATABASE_NAME") or None}
+        config.setdefault("OPTIONS", {}).setdefault("connect_timeout", env.storage.DATABASE_CONNECT_TIMEOUT_SECONDS)
+    config["TEST"] = {"NAME": env.storage.TEST_DATABASE_NAME or None}
     return config
 
 
-DATABASE_URL = os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}")
+DATABASE_URL = env.storage.DATABASE_URL
 DATABASES = {"default": database_from_url(DATABASE_URL)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -145,25 +114,25 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en-us"
-TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
+TIME_ZONE = env.web.TIME_ZONE
 USE_I18N = True
 USE_TZ = True
 # Times to the second everywhere in the console (scheduler_project/formats).
 FORMAT_MODULE_PATH = ["scheduler_project.formats"]
 
 STATIC_URL = "static/"
+# Written by collectstatic (make run, the image), which makes the directory.
 STATIC_ROOT = VAR_DIR / "static"
-STATIC_ROOT.mkdir(exist_ok=True)
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": env.web.LOG_LEVEL},
 }
 
 # --- API -----------------------------------------------------------------------------------
-API_AUTH_REQUIRED = env_bool("API_AUTH_REQUIRED", True)
+API_AUTH_REQUIRED = env.access.API_AUTH_REQUIRED
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "api_app.tenancy.ApiTokenAuthentication",
@@ -199,15 +168,12 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Redis and Celery ----------------------------------------------------------------------
-REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
-# Prefix of the platform's own Redis keys and channels (beat wake-ups, heartbeats).
-REDIS_KEY_PREFIX = os.environ.get("REDIS_KEY_PREFIX", "jobs:")
+REDIS_URL = env.broker.REDIS_URL
+REDIS_KEY_PREFIX = env.broker.REDIS_KEY_PREFIX
 
 # --- Tenants and abuse limits (decisions 1001-1005) -----------------------------------------
-# Requests per token (an API client's own ``rate`` wins), counted in Redis across web processes.
-API_THROTTLE_RATE = os.environ.get("API_THROTTLE_RATE", "6000/min")
-# Wrong tokens allowed per client address; past it they are answered 429, not 401.
-API_AUTH_FAILURE_RATE = os.environ.get("API_AUTH_FAILURE_RATE", "60/min")
+API_THROTTLE_RATE = env.access.API_THROTTLE_RATE
+API_AUTH_FAILURE_RATE = env.access.API_AUTH_FAILURE_RATE
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     "throttle": {
@@ -220,34 +186,31 @@ CACHES = {
 # Admin logins (django-axes): a username at an address is locked out for AXES_COOLOFF_TIME after
 # this many failures.
 AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
-AXES_FAILURE_LIMIT = env_int("ADMIN_LOGIN_FAILURE_LIMIT", 10)
-AXES_COOLOFF_TIME = timedelta(minutes=env_int("ADMIN_LOGIN_LOCKOUT_MINUTES", 15))
+AXES_FAILURE_LIMIT = env.access.ADMIN_LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=env.access.ADMIN_LOGIN_LOCKOUT_MINUTES)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-# Standard Webhooks: after a rotation the previous secret keeps signing (beside the new one) this long.
-SIGNING_SECRET_GRACE_SECONDS = env_int("SIGNING_SECRET_GRACE_SECONDS", 86_400)
-# Workers re-read a namespace's signing secret at most this often.
-SIGNING_SECRET_CACHE_SECONDS = float(os.environ.get("SIGNING_SECRET_CACHE_SECONDS", "2"))
-# Fernet key of callback header secrets; empty: derived from SECRET_KEY (decision 1004).
-CALLBACK_SECRETS_KEY = os.environ.get("CALLBACK_SECRETS_KEY", "")
+SIGNING_SECRET_GRACE_SECONDS = env.access.SIGNING_SECRET_GRACE_SECONDS
+SIGNING_SECRET_CACHE_SECONDS = env.access.SIGNING_SECRET_CACHE_SECONDS
+CALLBACK_SECRETS_KEY = env.access.CALLBACK_SECRETS_KEY
 
-CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL)
+CELERY_BROKER_URL = REDIS_URL if env.broker.CELERY_BROKER_URL is None else env.broker.CELERY_BROKER_URL
 CELERY_RESULT_BACKEND = "django-db"
 CELERY_RESULT_EXTENDED = True
 CELERY_TASK_TRACK_STARTED = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
-CELERY_WORKER_PREFETCH_MULTIPLIER = env_int("CELERY_WORKER_PREFETCH_MULTIPLIER", 1)
+CELERY_WORKER_PREFETCH_MULTIPLIER = env.broker.CELERY_WORKER_PREFETCH_MULTIPLIER
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A worker reconnects to the broker forever, at most 2 s apart (tasks_app/worker_health.py).
 CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 CELERY_WORKER_CONSUMER = "tasks_app.worker_health:Consumer"
-CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_QUEUE", "jobs")
+CELERY_TASK_DEFAULT_QUEUE = env.broker.CELERY_QUEUE
 CELERY_TASK_DEFAULT_PRIORITY = 5
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     # Longer than any callback may run (callback timeouts are capped below it), so Redis never
     # re-delivers a message whose task is still running; the database recovers lost ones sooner.
-    "visibility_timeout": 3600,
+    "visibility_timeout": conf.BROKER_VISIBILITY_TIMEOUT_SECONDS,
     # Ten priority levels on Redis: 0 is served first.
     "priority_steps": list(range(10)),
     "queue_order_strategy": "priority",
@@ -256,17 +219,17 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 # broker then finds the master through kombu's sentinel transport, and a publish waits out a
 # failover (the sentinels' down-after time plus the election) instead of failing beat's send.
 REDIS_SENTINEL = parse_sentinel_url(REDIS_URL) if is_sentinel_url(REDIS_URL) else None
-if REDIS_SENTINEL is not None and "CELERY_BROKER_URL" not in os.environ:
+if REDIS_SENTINEL is not None and env.broker.CELERY_BROKER_URL is None:
     CELERY_BROKER_URL = REDIS_SENTINEL.broker_url()
     CELERY_BROKER_TRANSPORT_OPTIONS |= REDIS_SENTINEL.broker_transport_options()
-    REDIS_FAILOVER_WAIT_SECONDS = env_int("REDIS_FAILOVER_WAIT_SECONDS", 40)
+    REDIS_FAILOVER_WAIT_SECONDS = env.broker.REDIS_FAILOVER_WAIT_SECONDS
     CELERY_TASK_PUBLISH_RETRY_POLICY = {
         "max_retries": REDIS_FAILOVER_WAIT_SECONDS,
         "interval_start": 0,
         "interval_step": 0.5,
         "interval_max": 1,
     }
-CELERY_WORKER_SEND_TASK_EVENTS = env_bool("CELERY_WORKER_SEND_TASK_EVENTS", False)
+CELERY_WORKER_SEND_TASK_EVENTS = env.broker.CELERY_WORKER_SEND_TASK_EVENTS
 CELERY_TASK_SEND_SENT_EVENT = False
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "tasks_app.scheduler:JobScheduler"
@@ -281,139 +244,81 @@ def periodic(task: str, every_seconds: int, *, priority: int, expires: int) -> d
 
 
 CELERY_BEAT_MAX_LOOP_INTERVAL = 5
-# Workers keep their database connection (stock Celery closes it after every task).
-CELERY_DB_REUSE_MAX = env_int("CELERY_DB_REUSE_MAX", 1_000_000)
+CELERY_DB_REUSE_MAX = env.broker.CELERY_DB_REUSE_MAX
 # No celery.backend_cleanup (one unbounded DELETE of every TaskResult older than a day, installed
 # by beat whenever this is set): tasks_app.services.retention purges them, in batches.
 CELERY_RESULT_EXPIRES = None
 
 # --- Jobs ----------------------------------------------------------------------------------
-# Callbacks may not run longer than this (it stays below the broker's visibility timeout).
-CALLBACK_MAX_TIMEOUT_SECONDS = env_int("CALLBACK_MAX_TIMEOUT_SECONDS", 600)
-CALLBACK_DEFAULT_TIMEOUT_SECONDS = env_int("CALLBACK_DEFAULT_TIMEOUT_SECONDS", 10)
-# Egress policy (tasks_app.egress, decision 0901): networks and host:port entries callbacks never
-# reach (the platform's own database, Redis, HTTP and gRPC listeners are always denied), and,
-# when set, the only ones they may reach.
-CALLBACK_DENIED_NETWORKS = env_list(
-    "CALLBACK_DENIED_NETWORKS",
-    "169.254.0.0/16,fe80::/10,0.0.0.0/8,224.0.0.0/4,ff00::/8,169.254.169.254,fd00:ec2::254,100.100.100.200",
-)
-CALLBACK_ALLOWED_NETWORKS = env_list("CALLBACK_ALLOWED_NETWORKS", "")
-EGRESS_HTTP_BIND = os.environ.get("BIND_ADDRESS", "127.0.0.1")
-CALLBACK_MAX_REDIRECTS = env_int("CALLBACK_MAX_REDIRECTS", 5)
-# A response body (or socket/rpc reply) is read up to this many bytes; the rest is discarded.
-CALLBACK_MAX_RESPONSE_BYTES = env_int("CALLBACK_MAX_RESPONSE_BYTES", 1 << 20)
-# Response bodies are kept up to this many characters.
-EXECUTION_RESPONSE_MAX_CHARS = env_int("EXECUTION_RESPONSE_MAX_CHARS", 4096)
-# A running execution whose worker died is re-queued after its callback timeout plus this.
-EXECUTION_RECOVERY_GRACE_SECONDS = env_int("EXECUTION_RECOVERY_GRACE_SECONDS", 60)
-# How far ahead the scheduler claims occurrences, and the most it claims in one step.
-SCHEDULER_BATCH_SIZE = env_int("SCHEDULER_BATCH_SIZE", 500)
-SCHEDULER_MAX_SLEEP_SECONDS = float(os.environ.get("SCHEDULER_MAX_SLEEP_SECONDS", "1.0"))
-# The shortest interval a job may be given: a shorter one fires faster than beat claims (decision 0903).
-SCHEDULER_MIN_INTERVAL_SECONDS = float(os.environ.get("SCHEDULER_MIN_INTERVAL_SECONDS", "0.1"))
-# Occurrences are claimed (written as queued executions) up to this long before they are due,
-# in batches, so that at the due moment only the send is left to do. A job changed inside the
-# window has its claimed occurrence taken back (services.jobs).
-SCHEDULER_CLAIM_AHEAD_SECONDS = float(os.environ.get("SCHEDULER_CLAIM_AHEAD_SECONDS", "0.25"))
-# The shortest gap between two sends: attempts due a few milliseconds apart go out together, in
-# one message, instead of one message each (0 sends each the moment it is due).
-SCHEDULER_DISPATCH_GAP_SECONDS = float(os.environ.get("SCHEDULER_DISPATCH_GAP_SECONDS", "0.01"))
-# Beat sends an attempt up to this long before it is due; the worker that takes it claims it at
-# once and calls at the due moment (by the database's clock), so the trip through the broker and
-# the claim are off the fire's critical path. A worker never holds an attempt longer than this
-# before calling. Keep it below SCHEDULER_CLAIM_AHEAD_SECONDS (0: send each when due).
-SCHEDULER_SEND_AHEAD_SECONDS = float(os.environ.get("SCHEDULER_SEND_AHEAD_SECONDS", "0.1"))
-# Executions due together are sent to the workers in messages of up to this many.
-EXECUTION_MESSAGE_SIZE = env_int("EXECUTION_MESSAGE_SIZE", 32)
-# Threads of each worker process that run the attempts of such a message side by side.
-WORKER_CALLBACK_THREADS = env_int("WORKER_CALLBACK_THREADS", 32)
-# Each worker process and beat writes a heartbeat every 5 s; older than this, /healthz counts it dead.
-HEARTBEAT_TTL_SECONDS = env_int("HEARTBEAT_TTL_SECONDS", 15)
-# A queued message not taken by any worker for this long is sent again (the broker lost it).
-EXECUTION_REDISPATCH_AFTER_SECONDS = env_int("EXECUTION_REDISPATCH_AFTER_SECONDS", 300)
-# Politeness (tasks_app/host_limits.py): at most this many calls at once to one target host:port,
-# across all workers; 0 is unlimited (and costs no Redis round trip). CALLBACK_HOST_LIMITS
-# overrides it per target: "api.example.com=4,10.0.0.5:8080=1" (a bare host counts all its ports together).
-CALLBACK_MAX_CONCURRENT_PER_HOST = env_int("CALLBACK_MAX_CONCURRENT_PER_HOST", 0)
-CALLBACK_HOST_LIMITS = {target.lower(): limit for target, limit in env_int_by_name("CALLBACK_HOST_LIMITS").items()}
-# An attempt waits this long for a free slot, then goes back to the queue, due again after
-# about CALLBACK_HOST_LIMIT_DEFER_SECONDS (jittered); a deferral is not an attempt.
-CALLBACK_HOST_LIMIT_WAIT_SECONDS = float(os.environ.get("CALLBACK_HOST_LIMIT_WAIT_SECONDS", "0.5"))
-CALLBACK_HOST_LIMIT_DEFER_SECONDS = float(os.environ.get("CALLBACK_HOST_LIMIT_DEFER_SECONDS", "1.0"))
+CALLBACK_MAX_TIMEOUT_SECONDS = env.callbacks.CALLBACK_MAX_TIMEOUT_SECONDS
+CALLBACK_DEFAULT_TIMEOUT_SECONDS = env.callbacks.CALLBACK_DEFAULT_TIMEOUT_SECONDS
+CALLBACK_DENIED_NETWORKS = env.callbacks.CALLBACK_DENIED_NETWORKS
+CALLBACK_ALLOWED_NETWORKS = env.callbacks.CALLBACK_ALLOWED_NETWORKS
+EGRESS_HTTP_BIND = env.web.BIND_ADDRESS
+CALLBACK_MAX_REDIRECTS = env.callbacks.CALLBACK_MAX_REDIRECTS
+CALLBACK_MAX_RESPONSE_BYTES = env.callbacks.CALLBACK_MAX_RESPONSE_BYTES
+CALLBACK_MAX_CONCURRENT_PER_HOST = env.callbacks.CALLBACK_MAX_CONCURRENT_PER_HOST
+CALLBACK_HOST_LIMITS = env.callbacks.CALLBACK_HOST_LIMITS
+CALLBACK_HOST_LIMIT_WAIT_SECONDS = env.callbacks.CALLBACK_HOST_LIMIT_WAIT_SECONDS
+CALLBACK_HOST_LIMIT_DEFER_SECONDS = env.callbacks.CALLBACK_HOST_LIMIT_DEFER_SECONDS
+SCHEDULER_BATCH_SIZE = env.scheduling.SCHEDULER_BATCH_SIZE
+SCHEDULER_MAX_SLEEP_SECONDS = env.scheduling.SCHEDULER_MAX_SLEEP_SECONDS
+SCHEDULER_MIN_INTERVAL_SECONDS = env.scheduling.SCHEDULER_MIN_INTERVAL_SECONDS
+SCHEDULER_CLAIM_AHEAD_SECONDS = env.scheduling.SCHEDULER_CLAIM_AHEAD_SECONDS
+SCHEDULER_DISPATCH_GAP_SECONDS = env.scheduling.SCHEDULER_DISPATCH_GAP_SECONDS
+SCHEDULER_SEND_AHEAD_SECONDS = env.scheduling.SCHEDULER_SEND_AHEAD_SECONDS
+EXECUTION_RESPONSE_MAX_CHARS = env.execution.EXECUTION_RESPONSE_MAX_CHARS
+EXECUTION_RECOVERY_GRACE_SECONDS = env.execution.EXECUTION_RECOVERY_GRACE_SECONDS
+EXECUTION_REDISPATCH_AFTER_SECONDS = env.execution.EXECUTION_REDISPATCH_AFTER_SECONDS
+EXECUTION_MESSAGE_SIZE = env.execution.EXECUTION_MESSAGE_SIZE
+WORKER_CALLBACK_THREADS = env.execution.WORKER_CALLBACK_THREADS
+HEARTBEAT_TTL_SECONDS = env.execution.HEARTBEAT_TTL_SECONDS
+HEARTBEAT_EVERY_SECONDS = conf.HEARTBEAT_EVERY_SECONDS
 
-# --- Retention (tasks_app/services/retention.py) ---------------------------------------------
-# Finished executions and their TaskResults are purged this many days after they finished.
-EXECUTION_RETENTION_DAYS = env_int("EXECUTION_RETENTION_DAYS", 30)
-# Failures are kept at least this long (the longer of this and their namespace's retention).
-EXECUTION_FAILURE_RETENTION_DAYS = env_int("EXECUTION_FAILURE_RETENTION_DAYS", 90)
-# Per-namespace retention in days, e.g. "billing=90,audit=365" (a job's namespace).
-EXECUTION_RETENTION_BY_NAMESPACE = env_int_by_name("EXECUTION_RETENTION_BY_NAMESPACE")
-# Rows deleted per transaction, and the most batches one run deletes (the rest waits for the next).
-EXECUTION_PURGE_BATCH_SIZE = env_int("EXECUTION_PURGE_BATCH_SIZE", 1000)
-EXECUTION_PURGE_MAX_BATCHES = env_int("EXECUTION_PURGE_MAX_BATCHES", 200)
-EXECUTION_PURGE_PAUSE_SECONDS = float(os.environ.get("EXECUTION_PURGE_PAUSE_SECONDS", "0.05"))
-EXECUTION_PURGE_INTERVAL_SECONDS = env_int("EXECUTION_PURGE_INTERVAL_SECONDS", 600)
+# --- Retention and the vacuum backstop (tasks_app/services/retention.py, vacuum.py) ------------
+EXECUTION_RETENTION_DAYS = env.retention.EXECUTION_RETENTION_DAYS
+EXECUTION_FAILURE_RETENTION_DAYS = env.retention.EXECUTION_FAILURE_RETENTION_DAYS
+EXECUTION_RETENTION_BY_NAMESPACE = env.retention.EXECUTION_RETENTION_BY_NAMESPACE
+EXECUTION_PURGE_BATCH_SIZE = env.retention.EXECUTION_PURGE_BATCH_SIZE
+EXECUTION_PURGE_MAX_BATCHES = env.retention.EXECUTION_PURGE_MAX_BATCHES
+EXECUTION_PURGE_PAUSE_SECONDS = env.retention.EXECUTION_PURGE_PAUSE_SECONDS
+EXECUTION_PURGE_INTERVAL_SECONDS = env.retention.EXECUTION_PURGE_INTERVAL_SECONDS
 # Never ahead of a job's attempt (9: served last on Redis); dropped once the next run is due.
 CELERY_BEAT_SCHEDULE["executions-purge"] = periodic(
     "tasks_app.tasks.purge_expired_executions", EXECUTION_PURGE_INTERVAL_SECONDS, priority=9, expires=EXECUTION_PURGE_INTERVAL_SECONDS
 )
-
-# --- Vacuum backstop (tasks_app/services/vacuum.py) ------------------------------------------
-# On PostgreSQL, beat vacuums each table that every attempt rewrites once it holds this many dead
-# rows (autovacuum waits for a fifth of the table, or never runs where it is off); 0 turns it off.
-DATABASE_VACUUM_DEAD_ROWS = env_int("DATABASE_VACUUM_DEAD_ROWS", 50_000)
-DATABASE_VACUUM_INTERVAL_SECONDS = env_int("DATABASE_VACUUM_INTERVAL_SECONDS", 60)
+DATABASE_VACUUM_DEAD_ROWS = env.retention.DATABASE_VACUUM_DEAD_ROWS
+DATABASE_VACUUM_INTERVAL_SECONDS = env.retention.DATABASE_VACUUM_INTERVAL_SECONDS
 CELERY_BEAT_SCHEDULE["database-vacuum"] = periodic(
     "tasks_app.tasks.vacuum_rewritten_tables", DATABASE_VACUUM_INTERVAL_SECONDS, priority=9, expires=DATABASE_VACUUM_INTERVAL_SECONDS
 )
 
-# --- Alert rules (tasks_app/services/alerts.py) ---------------------------------------------
-# A notice the webhook did not take is sent again after each of these delays, then dropped.
-ALERT_RETRY_DELAYS_SECONDS = [float(s) for s in os.environ.get("ALERT_RETRY_DELAYS_SECONDS", "5,30,120,600").split(",") if s.strip()]
-ALERT_TIMEOUT_SECONDS = float(os.environ.get("ALERT_TIMEOUT_SECONDS", "10"))
-# Optional e-mail notices go through Django's e-mail backend (EMAIL_HOST etc.; console by default).
-EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
-EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
-EMAIL_PORT = env_int("EMAIL_PORT", 25)
-DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "jobplatform@localhost")
+# --- Alert rules (tasks_app/services/alerts.py) and the e-mail they may send ----------------
+ALERT_RETRY_DELAYS_SECONDS = env.alerts.ALERT_RETRY_DELAYS_SECONDS
+ALERT_TIMEOUT_SECONDS = env.alerts.ALERT_TIMEOUT_SECONDS
+EMAIL_BACKEND = env.alerts.EMAIL_BACKEND
+EMAIL_HOST = env.alerts.EMAIL_HOST
+EMAIL_PORT = env.alerts.EMAIL_PORT
+DEFAULT_FROM_EMAIL = env.alerts.DEFAULT_FROM_EMAIL
 
-# --- The dispatch dialect ------------------------------------------------------------------
-# A recall answered "asynchronized" is failed when its callee has not reported the outcome to
-# /taskcallback/updateTaskLog within this many seconds.
-DISPATCH_ASYNC_DEADLINE_SECONDS = env_int("DISPATCH_ASYNC_DEADLINE_SECONDS", 3600)
-# --- Queues (the standard.proto dialect: gRPC and its REST mirror) ---------------------------
-# Where `manage.py grpcserver` listens (GRPC_PORT above); 0.0.0.0 in containers.
-GRPC_BIND = os.environ.get("GRPC_BIND", "127.0.0.1")
-# Threads of the gRPC server: every open stream holds one, so this caps concurrent RPCs.
-GRPC_MAX_WORKERS = env_int("GRPC_MAX_WORKERS", 128)
-# PEM files: with both set the server speaks TLS only; otherwise plaintext (keep GRPC_BIND private then).
-GRPC_TLS_CERT = os.environ.get("GRPC_TLS_CERT", "")
-GRPC_TLS_KEY = os.environ.get("GRPC_TLS_KEY", "")
-# Threads that make its database work (its connections: these plus a creator, a claimer and a reporter).
-GRPC_DATABASE_THREADS = env_int("GRPC_DATABASE_THREADS", 4)
-# A handed-out task comes back (RetryCount + 1) when its worker neither reports nor stays connected this long.
-QUEUE_LEASE_SECONDS = env_int("QUEUE_LEASE_SECONDS", 30)
-# How often beat sweeps expired leases (an expired lease is noticed within this plus a worker's pick-up).
-QUEUE_SWEEP_SECONDS = env_int("QUEUE_SWEEP_SECONDS", 2)
-# The longest a REST long poll (ReceiveQueueByChannel's WaitSeconds) may wait.
-QUEUE_MAX_WAIT_SECONDS = env_int("QUEUE_MAX_WAIT_SECONDS", 30)
+# --- The dialects ----------------------------------------------------------------------------
+DISPATCH_ASYNC_DEADLINE_SECONDS = env.dispatch.DISPATCH_ASYNC_DEADLINE_SECONDS
+GRPC_BIND = env.queues.GRPC_BIND
+GRPC_MAX_WORKERS = env.queues.GRPC_MAX_WORKERS
+GRPC_TLS_CERT = env.queues.GRPC_TLS_CERT
+GRPC_TLS_KEY = env.queues.GRPC_TLS_KEY
+GRPC_DATABASE_THREADS = env.queues.GRPC_DATABASE_THREADS
+QUEUE_LEASE_SECONDS = env.queues.QUEUE_LEASE_SECONDS
+QUEUE_SWEEP_SECONDS = env.queues.QUEUE_SWEEP_SECONDS
+QUEUE_MAX_WAIT_SECONDS = env.queues.QUEUE_MAX_WAIT_SECONDS
 # Served first, and dropped when stale: the next sweep does the same work.
 CELERY_BEAT_SCHEDULE["queues-expire-leases"] = periodic(
     "tasks_app.tasks.expire_queue_leases", QUEUE_SWEEP_SECONDS, priority=0, expires=QUEUE_SWEEP_SECONDS * 2
 )
-# --- The crontab dialect (api_app/crontab) -------------------------------------------------
-# The zone its crons are read in and its log times are written in.
-CRONTAB_TIME_ZONE = os.environ.get("CRONTAB_TIME_ZONE", TIME_ZONE)
-# The module (namespace) of a task that gives none.
-CRONTAB_DEFAULT_MODULE = os.environ.get("CRONTAB_DEFAULT_MODULE", "default")
-# A single task's timestamp may be this many seconds in the past (it fires at once).
-CRONTAB_PAST_GRACE_SECONDS = env_int("CRONTAB_PAST_GRACE_SECONDS", 5)
-CRONTAB_MAX_TASKS_PER_REQUEST = env_int("CRONTAB_MAX_TASKS_PER_REQUEST", 1000)
-# --- hangfire dialect ----------------------------------------------------------------------
-# The same xRequestId (for the same serviceId) within this many seconds returns the first job.
-HANGFIRE_IDEMPOTENCY_WINDOW_SECONDS = env_int("HANGFIRE_IDEMPOTENCY_WINDOW_SECONDS", 86_400)
+CRONTAB_TIME_ZONE = env.crontab.CRONTAB_TIME_ZONE
+CRONTAB_DEFAULT_MODULE = env.crontab.CRONTAB_DEFAULT_MODULE
+CRONTAB_PAST_GRACE_SECONDS = env.crontab.CRONTAB_PAST_GRACE_SECONDS
+CRONTAB_MAX_TASKS_PER_REQUEST = env.crontab.CRONTAB_MAX_TASKS_PER_REQUEST
+HANGFIRE_IDEMPOTENCY_WINDOW_SECONDS = env.hangfire.HANGFIRE_IDEMPOTENCY_WINDOW_SECONDS
 # The retry policy of hangfire jobs unless their service registers its own ("retry").
-HANGFIRE_RETRY = {
-    "delays_seconds": [float(s) for s in os.environ.get("HANGFIRE_RETRY_DELAYS_SECONDS", "10,60,300,1800,7200").split(",") if s.strip()]
-}
+HANGFIRE_RETRY = {"delays_seconds": env.hangfire.HANGFIRE_RETRY_DELAYS_SECONDS}

@@ -10,6 +10,8 @@ os.environ["DOTENV_PATH"] = ""  # make run's .env is not the tests' (each run ha
 RUN_ID = os.environ["TEST_RUN_ID"]
 os.environ.setdefault("CELERY_QUEUE", f"jobs-{RUN_ID}")
 os.environ.setdefault("REDIS_KEY_PREFIX", f"{RUN_ID}:")
+# Lost attempts are recovered within the tests' patience (checked with the rest in scheduler_project.conf).
+os.environ.setdefault("EXECUTION_RECOVERY_GRACE_SECONDS", "2")
 
 from scheduler_project.settings import *  # noqa: E402,F403
 from scheduler_project.settings import DATABASES, VAR_DIR  # noqa: E402
@@ -22,7 +24,6 @@ else:
     _default["TEST"] = {"NAME": f"test_jobs_{RUN_ID}"}
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-EXECUTION_RECOVERY_GRACE_SECONDS = int(os.environ.get("EXECUTION_RECOVERY_GRACE_SECONDS", "2"))
 HEARTBEAT_TTL_SECONDS = 10
 # Every test client calls from 127.0.0.1: tests of wrong tokens must not lock each other out
 # (the failed-token limit's own test lowers it).

@@ -21,7 +21,8 @@ from tasks_app import redis as platform_redis
 from tasks_app.outages import DATABASE_ERRORS, REDIS, REDIS_ERRORS
 
 logger = logging.getLogger(__name__)
-EVERY_SECONDS = 5.0
+# HEARTBEAT_TTL_SECONDS must be longer: scheduler_project.conf refuses one that is not.
+EVERY_SECONDS = settings.HEARTBEAT_EVERY_SECONDS
 KINDS = ("worker", "beat")
 
 
