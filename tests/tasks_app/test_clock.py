@@ -5,10 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from tasks_app import clock
+from tasks_app.models import Job
+from tests.faults import free_port
 
 pytestmark = pytest.mark.django_db
 
@@ -41,3 +44,29 @@ def test_the_quickest_round_trip_sets_the_offset(monkeypatch) -> None:
 
     monkeypatch.setattr(timezone, "now", host_now)
     assert abs(clock._measure_offset()) < timedelta(milliseconds=50)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite's clock is the host's: nothing is measured")
+def test_the_offset_is_measured_on_the_clocks_own_connection(monkeypatch) -> None:
+    """A caller's transaction sees none of the measurement's queries."""
+    monkeypatch.setattr(clock, "_measured_at", None)
+    monkeypatch.setattr(clock, "_offset", clock._offset)
+    with transaction.atomic(), CaptureQueriesContext(connection) as queries:
+        clock.now()
+    assert clock._measured_at is not None
+    assert not [query for query in queries if "clock_timestamp" in query["sql"]]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite's clock is the host's: nothing is measured")
+def test_a_measurement_that_fails_leaves_the_callers_transaction_and_the_offset(monkeypatch) -> None:
+    unreachable = connection.copy()
+    unreachable.settings_dict |= {"HOST": "127.0.0.1", "PORT": free_port()}
+    unreachable.inc_thread_sharing()
+    monkeypatch.setattr(clock, "_own_connection", unreachable)
+    monkeypatch.setattr(clock, "_measured_at", None)
+    monkeypatch.setattr(clock, "_offset", timedelta(milliseconds=250))
+    with transaction.atomic():
+        reading = clock.now()
+        assert Job.objects.count() == 0  # the caller's transaction goes on
+    assert timedelta(milliseconds=200) < reading - timezone.now() < timedelta(milliseconds=300)
+    assert clock._own_connection is None  # the next measurement connects afresh
