@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import TypeVar
 
 from django.db.models import Model
@@ -19,6 +22,23 @@ FIRE_JOB_TASK = "tasks_app.tasks.fire_job"
 # A cron field beat's crontab can hold as it is; Quartz's ?, L, W and # cannot.
 _PLAIN_CRON_FIELD = re.compile(r"[0-9*,/\-]+|[A-Za-z]{3}(?:[-,][A-Za-z]{3})*")
 ScheduleRow = TypeVar("ScheduleRow", bound=Model)
+# Set while this module saves a job's PeriodicTask: tasks_app.signals then knows the save comes
+# from the job (an operator's toggle in beat's admin is what it passes on to the job).
+_mirroring_job: ContextVar[bool] = ContextVar("mirroring_job", default=False)
+
+
+def is_mirroring_job() -> bool:
+    """True while a PeriodicTask is being saved to match its job (on this thread or task)."""
+    return _mirroring_job.get()
+
+
+@contextmanager
+def _mirroring() -> Iterator[None]:
+    token = _mirroring_job.set(True)
+    try:
+        yield
+    finally:
+        _mirroring_job.reset(token)
 
 
 def _shared_schedule(model: type[ScheduleRow], **fields: object) -> ScheduleRow:
@@ -92,8 +112,8 @@ def sync_periodic_task(job: Job) -> None:
     periodic_task = job.periodic_task or PeriodicTask()
     for name, value in values.items():
         setattr(periodic_task, name, value)
-    periodic_task._synced_from_job = True  # type: ignore[attr-defined]  # see tasks_app.signals
-    periodic_task.save()
+    with _mirroring():
+        periodic_task.save()
     if job.periodic_task_id != periodic_task.pk:
         job.periodic_task = periodic_task
         Job.objects.filter(pk=job.pk).update(periodic_task=periodic_task)

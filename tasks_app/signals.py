@@ -8,11 +8,13 @@ from django.db.models.signals import post_save
 from django.dispatch import receiver
 from django_celery_beat.models import PeriodicTask
 
+from tasks_app import schedules
+
 
 @receiver(post_save, sender=PeriodicTask)
 def periodic_task_toggled(sender: type[PeriodicTask], instance: PeriodicTask, **kwargs: Any) -> None:
-    if getattr(instance, "_synced_from_job", False):
-        return  # written by tasks_app.schedules itself
+    if schedules.is_mirroring_job():
+        return  # written by tasks_app.schedules to match the job: nothing to pass on
     from tasks_app import services
     from tasks_app.models import Job
 
