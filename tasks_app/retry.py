@@ -7,6 +7,7 @@ from typing import Any
 
 from tasks_app import bounds
 from tasks_app.exceptions import InvalidInput
+from tasks_app.stored import stored_fields
 
 
 def _number(value: Any, *, field: str, minimum: float = 0) -> float:
@@ -36,13 +37,12 @@ class RetryPolicy:
         return min(delay, self.max_backoff_seconds) if self.max_backoff_seconds is not None else delay
 
     def to_json(self) -> dict[str, Any]:
+        """One form or the other: the list of delays, or the backoff fields (in declared order)."""
         if self.max_attempts is None:
             return {"delays_seconds": list(self.delays_seconds)}
-        return {
-            "max_attempts": self.max_attempts,
-            "backoff_seconds": self.backoff_seconds,
-            "max_backoff_seconds": self.max_backoff_seconds,
-        }
+        backoff = stored_fields(self)
+        del backoff["delays_seconds"]
+        return backoff
 
     @classmethod
     def from_json(cls, data: Any) -> RetryPolicy:

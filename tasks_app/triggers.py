@@ -17,6 +17,7 @@ from django.utils.dateparse import parse_datetime
 from tasks_app import bounds
 from tasks_app.cron import CronExpression
 from tasks_app.exceptions import InvalidSchedule
+from tasks_app.stored import Writers, stored_fields
 
 
 def zone_named(name: str) -> ZoneInfo:
@@ -48,14 +49,12 @@ def parse_seconds(value: Any, *, field: str, positive: bool = False, minimum: fl
     return value  # type: ignore[no-any-return]
 
 
-def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment else None
-
-
 @dataclass(frozen=True)
 class Trigger(ABC):
     kind: ClassVar[str]
     fields: ClassVar[tuple[str, ...]] = ()
+    # How the kind stores fields that are not stored as themselves (tasks_app.stored).
+    stored_as: ClassVar[Writers] = {}
     time_zone: str
 
     @property
@@ -73,7 +72,8 @@ class Trigger(ABC):
         return None
 
     def to_json(self) -> dict[str, Any]:
-        return {"kind": self.kind, "time_zone": self.time_zone}
+        """What is stored on the job: the kind, then the fields in their declared order."""
+        return {"kind": self.kind} | stored_fields(self, self.stored_as)
 
 
 @dataclass(frozen=True)
@@ -88,9 +88,6 @@ class Now(Trigger):
     def build(cls, data: dict[str, Any], zone: ZoneInfo, now: datetime) -> Now:
         created = data.get("created_at")
         return cls(time_zone=str(zone), created_at=parse_moment(created, field="created_at", zone=zone) if created else now)
-
-    def to_json(self) -> dict[str, Any]:
-        return super().to_json() | {"created_at": _iso(self.created_at)}
 
 
 @dataclass(frozen=True)
@@ -108,9 +105,6 @@ class At(Trigger):
             raise InvalidSchedule("is required", field="at")
         return cls(time_zone=str(zone), at=parse_moment(data["at"], field="at", zone=zone))
 
-    def to_json(self) -> dict[str, Any]:
-        return super().to_json() | {"at": _iso(self.at)}
-
 
 @dataclass(frozen=True)
 class Delay(At):
@@ -127,9 +121,6 @@ class Delay(At):
         seconds = parse_seconds(data["seconds"], field="seconds")
         at = parse_moment(data["at"], field="at", zone=zone) if data.get("at") else now + timedelta(seconds=seconds)
         return cls(time_zone=str(zone), at=at, seconds=seconds)
-
-    def to_json(self) -> dict[str, Any]:
-        return super().to_json() | {"seconds": self.seconds}
 
 
 @dataclass(frozen=True)
@@ -181,19 +172,12 @@ class Interval(Trigger):
             raise InvalidSchedule(bounds.count_problem(repeat) or "", field="repeat_count")
         return cls(time_zone=str(zone), every_seconds=every, start_at=start, end_at=end, repeat_count=repeat)
 
-    def to_json(self) -> dict[str, Any]:
-        return super().to_json() | {
-            "every_seconds": self.every_seconds,
-            "start_at": _iso(self.start_at),
-            "end_at": _iso(self.end_at),
-            "repeat_count": self.repeat_count,
-        }
-
 
 @dataclass(frozen=True)
 class Cron(Trigger):
     kind = "cron"
     fields = ("cron", "syntax", "start_at", "end_at")
+    stored_as: ClassVar[Writers] = {"cron": lambda _, cron: {"cron": cron.expression, "syntax": cron.syntax}}
     cron: CronExpression
     start_at: datetime | None = None
     end_at: datetime | None = None
@@ -219,14 +203,6 @@ class Cron(Trigger):
         if start and end and end < start:
             raise InvalidSchedule("is before start_at", field="end_at")
         return cls(time_zone=str(zone), cron=CronExpression(expression.strip(), syntax), start_at=start, end_at=end)
-
-    def to_json(self) -> dict[str, Any]:
-        return super().to_json() | {
-            "cron": self.cron.expression,
-            "syntax": self.cron.syntax,
-            "start_at": _iso(self.start_at),
-            "end_at": _iso(self.end_at),
-        }
 
 
 TRIGGER_KINDS: dict[str, Any] = {kind.kind: kind for kind in (Now, At, Delay, Interval, Cron)}

@@ -10,6 +10,7 @@ from typing import Any, ClassVar
 from django.conf import settings
 
 from tasks_app.exceptions import InvalidCallback
+from tasks_app.stored import Writers, stored_fields
 
 
 @dataclass(frozen=True)
@@ -78,13 +79,16 @@ class Callback(ABC):
 
     kind: ClassVar[str]
     timeout_seconds: float
+    # How the kind stores fields that are not stored as themselves (tasks_app.stored).
+    stored_as: ClassVar[Writers] = {}
 
     @classmethod
     @abstractmethod
     def from_json(cls, data: dict[str, Any]) -> Callback: ...
 
-    @abstractmethod
-    def to_json(self) -> dict[str, Any]: ...
+    def to_json(self) -> dict[str, Any]:
+        """What is stored on the job: the kind, then the fields in their declared order."""
+        return {"kind": self.kind} | stored_fields(self, self.stored_as)
 
     @abstractmethod
     def call(self, context: CallContext) -> Outcome: ...

@@ -18,6 +18,7 @@ from tasks_app import jsontext, secret_headers, signing
 from tasks_app.callbacks.base import Callback, CallContext, Outcome, host_port, reject_unknown, timeout_from, truncate
 from tasks_app.egress import EgressDenied, Expired, Reply, check_url, fetch
 from tasks_app.exceptions import InvalidCallback
+from tasks_app.stored import Writers, value_as
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD")
 BODY_FORMATS = ("raw", "json", "form")
@@ -131,17 +132,8 @@ class HttpCallback(Callback):
             success_regexp=compile_regexp(data.get("success_regexp")),
         )
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "url": self.url,
-            "method": self.method,
-            "headers": secret_headers.seal(self.headers),
-            "body": self.body,
-            "body_format": self.body_format,
-            "timeout_seconds": self.timeout_seconds,
-            "success_regexp": self.success_regexp,
-        }
+    # Secret header values are stored encrypted (decision 1004).
+    stored_as: ClassVar[Writers] = {"headers": value_as(secret_headers.seal)}
 
     @property
     def target(self) -> str:

@@ -22,6 +22,7 @@ from tasks_app import jsontext
 from tasks_app.callbacks import verbatim
 from tasks_app.callbacks.base import Callback, CallContext, Outcome, reject_unknown, timeout_from
 from tasks_app.callbacks.http import send_http, url_target, validate_url
+from tasks_app.stored import Writers
 
 # How much of a refusing reply's own explanation goes into the attempt's error.
 _DETAIL_CHARS = 300
@@ -77,8 +78,7 @@ class HttpRecallCallback(Callback):
         reject_unknown(data, {"kind", "url", "timeout_seconds"} | verbatim.names("data"))
         return cls(url=validate_url(data.get("url")), data=verbatim.loaded(data, "data"), timeout_seconds=timeout_from(data))
 
-    def to_json(self) -> dict[str, Any]:
-        return {"kind": self.kind, "url": self.url, **verbatim.stored("data", self.data), "timeout_seconds": self.timeout_seconds}
+    stored_as: ClassVar[Writers] = {"data": verbatim.stored}
 
     @property
     def target(self) -> str:

@@ -91,16 +91,6 @@ class RegisteredCallback(Callback):
     def checked_data(cls, data: str) -> str:
         return data
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "service_id": self.service_id,
-            "message_id": self.message_id,
-            "data": self.data,
-            "request_id": self.request_id,
-            "client_ip": self.client_ip,
-        }
-
     def check_references(self) -> None:
         registered = self.lookup()
         if registered.problem:

@@ -119,16 +119,6 @@ class RpcCallback(Callback):
             success_regexp=compile_regexp(data.get("success_regexp")),
         )
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "address": self.address,
-            "method": self.method,
-            "params": self.params,
-            "timeout_seconds": self.timeout_seconds,
-            "success_regexp": self.success_regexp,
-        }
-
     @property
     def target(self) -> str:
         return host_port(*split_address(self.address))

@@ -21,6 +21,7 @@ from tasks_app.callbacks.base import Callback, CallContext, Outcome, host_port, 
 from tasks_app.callbacks.recall import judge_reply, recall_document
 from tasks_app.egress import EgressDenied, bounded, check_host, connect
 from tasks_app.exceptions import InvalidCallback
+from tasks_app.stored import Writers
 
 _CHUNK_BYTES = 64 * 1024
 
@@ -93,9 +94,7 @@ class SocketCallback(Callback):
             timeout_seconds=timeout_from(data),
         )
 
-    def to_json(self) -> dict[str, Any]:
-        stored_payload = verbatim.stored("payload", self.payload)
-        return {"kind": self.kind, "host": self.host, "port": self.port, **stored_payload, "timeout_seconds": self.timeout_seconds}
+    stored_as: ClassVar[Writers] = {"payload": verbatim.stored}
 
     @property
     def target(self) -> str:
