@@ -15,8 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from bench.common import Process, celery
-from tests.faults import free_port
+from bench.common import Process, celery, free_port
 
 
 @dataclass(frozen=True)

@@ -1,14 +1,18 @@
-"""What the benchmarks share: an isolated database and Redis, processes, a fast receiver, tables."""
+"""What every benchmark uses: an isolated database, Redis db and queue, processes with their
+resident memory, waiting for a condition, a free port, percentiles and the printed table."""
 
 from __future__ import annotations
 
 import os
+import re
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,48 +33,65 @@ def bench_environment(database_url: str, *, redis_db: int = 5, queue: str = "ben
 
 
 def recreate_database(database_url: str) -> None:
-    """Drop and create the bench database (PostgreSQL), then migrate it."""
-    import psycopg
+    """Drop and create the bench database (a SQLite file is removed), then migrate it."""
+    if database_url.startswith("sqlite"):
+        Path(database_url.removeprefix("sqlite:///")).unlink(missing_ok=True)
+    else:
+        import psycopg
 
-    base, name = database_url.rsplit("/", 1)
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as connection:
-        connection.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()", [name])
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        connection.execute(f'CREATE DATABASE "{name}"')
+        base, name = database_url.rsplit("/", 1)
+        with psycopg.connect(f"{base}/postgres", autocommit=True) as connection:
+            connection.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()", [name]
+            )
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            connection.execute(f'CREATE DATABASE "{name}"')
     subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=os.environ.copy(), check=True)
 
 
-class Process:
-    """A started process in its own session, with resident memory sampled while it runs."""
+def log_file(path: Path, mode: str = "ab") -> Any:
+    """A log file opened for a process, its directory made first (var/ is made by what writes there)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return open(path, mode)  # noqa: SIM115  (closed by its owner)
 
-    def __init__(self, name: str, arguments: list[str], log_dir: Path) -> None:
+
+class Process:
+    """A process in its own session, logging to ``<log_dir>/<name>.log``; its resident memory
+    counts its children (prefork pools), and its peak is sampled while it runs."""
+
+    def __init__(self, name: str, arguments: list[str], log_dir: Path, env: dict[str, str] | None = None) -> None:
         self.name = name
-        self.log = open(log_dir / f"{name}.log", "wb")  # noqa: SIM115  (closed in stop)
+        self.log_path = log_dir / f"{name}.log"
+        self.log = log_file(self.log_path)
         self.started = time.time()
         self.popen = subprocess.Popen(
-            arguments, cwd=ROOT, env=os.environ.copy(), stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True
+            arguments, cwd=ROOT, env=env or os.environ.copy(), stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True
         )
         self.peak_rss_mb = 0.0
         self._sampling = True
         threading.Thread(target=self._sample, daemon=True).start()
 
-    def rss_mb(self) -> float:
-        """Resident memory of the process and its children (prefork pools), in MB."""
-        total = 0
-        for pid in [self.popen.pid, *self._children()]:
+    def pids(self) -> list[int]:
+        found, pending = [], [self.popen.pid]
+        while pending:
+            pid = pending.pop()
+            found.append(pid)
             try:
-                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                    if line.startswith("VmRSS:"):
-                        total += int(line.split()[1])
+                pending.extend(int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split())
             except OSError:
                 continue
-        return total / 1024
+        return found
 
-    def _children(self) -> list[int]:
-        try:
-            return [int(p) for p in Path(f"/proc/{self.popen.pid}/task/{self.popen.pid}/children").read_text().split()]
-        except OSError:
-            return []
+    def rss_mb(self) -> float:
+        total = 0
+        for pid in self.pids():
+            try:
+                status = Path(f"/proc/{pid}/status").read_text()
+            except OSError:
+                continue
+            match = re.search(r"^VmRSS:\s+(\d+)", status, re.MULTILINE)
+            total += int(match.group(1)) if match else 0
+        return total / 1024
 
     def _sample(self) -> None:
         while self._sampling and self.popen.poll() is None:
@@ -83,12 +104,12 @@ class Process:
             os.killpg(self.popen.pid, signal.SIGKILL)
             self.popen.wait(timeout=10)
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 30) -> None:
         self._sampling = False
         if self.popen.poll() is None:
             os.killpg(self.popen.pid, signal.SIGTERM)
             try:
-                self.popen.wait(timeout=20)
+                self.popen.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
                 self.kill()
         self.log.close()
@@ -127,18 +148,41 @@ class Receiver:
         return self.arrivals
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_for(condition: Callable[[], Any], *, timeout: float, every: float = 0.1, message: str = "condition") -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(every)
+    raise TimeoutError(f"timed out after {timeout}s waiting for {message}")
+
+
 def percentile(values: list[float], fraction: float) -> float:
     if not values:
         return float("nan")
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+def format_cell(value: Any) -> str:
+    if isinstance(value, float):
+        return "-" if value != value else f"{value:,.1f}"  # NaN: not measured
+    return str(value)
 
 
 def print_table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
-    cells = [[str(c) for c in columns]] + [[f"{v:.1f}" if isinstance(v, float) else str(v) for v in row] for row in rows]
+    """A Markdown table: the first column left-aligned, the figures right-aligned."""
+    cells = [columns] + [[format_cell(v) for v in row] for row in rows]
     widths = [max(len(row[i]) for row in cells) for i in range(len(columns))]
-    print(f"\n{title}")
+    print(f"\n{title}\n")
     for index, row in enumerate(cells):
-        print("| " + " | ".join(value.rjust(widths[i]) for i, value in enumerate(row)) + " |")
+        print("| " + " | ".join(value.ljust(widths[i]) if i == 0 else value.rjust(widths[i]) for i, value in enumerate(row)) + " |")
         if index == 0:
-            print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+            print("|" + "|".join("-" * (w + 1) + (":" if i else "-") for i, w in enumerate(widths)) + "|")

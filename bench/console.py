@@ -40,6 +40,7 @@ from django.utils import timezone  # noqa: E402
 from django_celery_beat.models import ClockedSchedule, CrontabSchedule, IntervalSchedule, PeriodicTask  # noqa: E402
 from django_celery_results.models import TaskResult  # noqa: E402
 
+from bench.common import print_table  # noqa: E402
 from tasks_app.models import Dialect, Execution, Job  # noqa: E402
 from tasks_app.schedules import FIRE_JOB_TASK  # noqa: E402
 
@@ -294,13 +295,12 @@ def report(arguments: argparse.Namespace) -> None:
     newest = Execution.objects.order_by("-id").values_list("due_at", flat=True).first()
     age = f"seeded {(timezone.now() - newest).total_seconds() / 60:.0f} min ago" if newest else "no executions"
     print(f"\n{connection.vendor}, {jobs:,} jobs, {executions:,} executions ({age}), {arguments.repeat} timed requests per page")
-    print("first: the first request (cold caches); median and max: the timed ones after it\n")
-    print(f"| {'page':<28} | {'first ms':>8} | {'median ms':>9} | {'max ms':>7} | {'queries':>7} | {'KiB':>5} |")
-    print(f"| {'-' * 28} | {'-' * 7}: | {'-' * 8}: | {'-' * 6}: | {'-' * 6}: | {'-' * 4}: |")
+    rows = []
     for name, url in pages():
         first, times, queries, size = measure(client, url, arguments.repeat)
-        row = f"| {name:<28} | {first:>8.1f} | {statistics.median(times):>9.1f} | {max(times):>7.1f} | {queries:>7} | {size / 1024:>5.0f} |"
-        print(row)
+        rows.append([name, first, statistics.median(times), max(times), queries, round(size / 1024)])
+    columns = ["page", "first ms", "median ms", "max ms", "queries", "KiB"]
+    print_table("first: the first request (cold caches); median and max: the timed ones after it", columns, rows)
 
 
 def main() -> None:

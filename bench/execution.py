@@ -32,18 +32,8 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.common import pool_spec  # noqa: E402
-from bench.execution_support import (  # noqa: E402
-    Process,
-    Receiver,
-    WriteCounter,
-    bench_database_url,
-    environment,
-    percentile,
-    print_table,
-    recreate_database,
-    wait_for,
-)
+from bench.common import Process, percentile, pool_spec, print_table, recreate_database, wait_for  # noqa: E402
+from bench.execution_support import Receiver, WriteCounter, bench_database_url, environment  # noqa: E402
 
 FAR_FUTURE = timedelta(days=1)
 SEED_JOBS = 100

@@ -30,17 +30,8 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.execution_support import (  # noqa: E402
-    ROOT,
-    Process,
-    bench_database_url,
-    environment,
-    free_port,
-    percentile,
-    print_table,
-    recreate_database,
-    wait_for,
-)
+from bench.common import ROOT, Process, free_port, percentile, print_table, recreate_database, wait_for  # noqa: E402
+from bench.execution_support import bench_database_url, environment  # noqa: E402
 
 NAMESPACE = "bench-purge"
 OLD_ROW_JOBS = 100

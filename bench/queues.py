@@ -33,8 +33,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import recreate_database  # noqa: E402
-from bench.execution_support import free_port, wait_for  # noqa: E402
+from bench.common import free_port, log_file, print_table, recreate_database, wait_for  # noqa: E402
 from bench.queues_clients import Client, GrpcClient, RestClient, Tally, Tickets, redis_list, work  # noqa: E402
 
 CREATORS = 4
@@ -112,13 +111,6 @@ def exactly_once(channel: str, tally: Tally) -> str:
     return "yes" if not failed else "NO: " + ", ".join(f"{n} {name}" for name, n in failed.items())
 
 
-def print_table(rows: list[dict[str, Any]]) -> None:
-    headers = list(rows[0])
-    print("  ".join(f"{h:>16}" for h in headers))
-    for row in rows:
-        print("  ".join(f"{row[h]:>16.1f}" if isinstance(row[h], float) else f"{row[h]!s:>16}" for h in headers))
-
-
 def start_grpc() -> tuple[subprocess.Popen[str], int]:
     command = [sys.executable, "manage.py", "grpcserver", "--bind", "127.0.0.1", "--port", "0"]
     server = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -138,7 +130,7 @@ def start_web(log: Path) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     command = [sys.executable, "-m", "gunicorn", "scheduler_project.wsgi", "--bind", f"127.0.0.1:{port}"]
     command += ["--workers", "2", "--threads", "4"]
-    web = subprocess.Popen(command, cwd=ROOT, stdout=log.open("wb"), stderr=subprocess.STDOUT)
+    web = subprocess.Popen(command, cwd=ROOT, stdout=log_file(log, "wb"), stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
 
     def answers() -> bool:
@@ -202,7 +194,7 @@ def bench(database: str, counts: list[int], tasks: int, vias: list[str]) -> bool
     for row in rows:
         reference = redis_list(platform_redis.client(), receivers=row["receivers"], count=tasks, creators=CREATORS, timed=timed)
         row["Redis list/s"], row["ours/list %"] = reference, 100 * row["end-to-end/s"] / reference
-    print_table(rows)
+    print_table(f"queues on {database.split('@')[-1]}", list(rows[0]), [list(row.values()) for row in rows])
     print(f"load average {os.getloadavg()[0]:.2f} at the end")
     return all(row["exactly once"] == "yes" for row in rows)
 
