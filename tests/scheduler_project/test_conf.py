@@ -31,7 +31,8 @@ def test_the_defaults_work_together() -> None:
     assert defaults.scheduling.SCHEDULER_SEND_AHEAD_SECONDS == 0.1
     assert defaults.scheduling.SCHEDULER_CLAIM_AHEAD_SECONDS == 0.25
     assert defaults.crontab.CRONTAB_TIME_ZONE == defaults.web.TIME_ZONE == "UTC"
-    assert defaults.storage.DATABASE_URL == f"sqlite:///{ROOT / 'var' / 'db.sqlite3'}"
+    in_var_dir = f"sqlite:///{ROOT / 'var' / 'db.sqlite3'}"
+    assert in_var_dir == defaults.storage.DATABASE_URL
 
 
 @pytest.mark.parametrize(
