@@ -95,6 +95,12 @@ def test_each_value_is_parsed_and_bounded(name: str, value: str, expected: str) 
     assert f"{name}={value!r}: expected" in str(refused.value) and expected in str(refused.value)
 
 
+def test_counts_by_name_are_read_as_name_equals_number() -> None:
+    read = conf.read({"EXECUTION_RETENTION_BY_NAMESPACE": " billing=90, audit=365 ,", "CALLBACK_HOST_LIMITS": "API.Example.com=4"})
+    assert read.retention.EXECUTION_RETENTION_BY_NAMESPACE == {"billing": 90, "audit": 365}
+    assert read.callbacks.CALLBACK_HOST_LIMITS == {"api.example.com": 4}  # hosts compare in lower case
+
+
 def test_a_sentinel_url_that_names_no_master_is_refused_without_its_password() -> None:
     with pytest.raises(conf.ConfigurationError, match="names its master") as refused:
         conf.read({"REDIS_URL": "sentinel://:s3cret@sentinel-1:26379/0"})

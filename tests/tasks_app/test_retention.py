@@ -14,7 +14,6 @@ from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 from django_celery_results.models import TaskResult
 
-from scheduler_project.settings import env_int_by_name
 from tasks_app import clock, services
 from tasks_app.models import Execution, Job
 from tasks_app.services.retention import FULL_SCAN_EVERY
@@ -179,11 +178,3 @@ def test_beat_installs_the_purge_and_not_celerys_unbounded_cleanup() -> None:
     JobScheduler(app=app)
     tasks = set(PeriodicTask.objects.values_list("task", flat=True))
     assert "tasks_app.tasks.purge_expired_executions" in tasks and "celery.backend_cleanup" not in tasks
-
-
-def test_namespace_retention_is_read_as_name_equals_days(monkeypatch) -> None:
-    monkeypatch.setenv("RETENTION", " billing=90, audit=365 ,")
-    assert env_int_by_name("RETENTION") == {"billing": 90, "audit": 365}
-    monkeypatch.setenv("RETENTION", "billing:90")
-    with pytest.raises(ValueError, match="RETENTION"):
-        env_int_by_name("RETENTION")
