@@ -1,5 +1,6 @@
 """The domain's reads, a module per reader: the operator console's bounded queries, jobs as the
-dialects find them, and pull-queue tasks. Import them from here: ``from tasks_app import selectors``."""
+dialects find them, pull-queue tasks, the service registry, alert rules and the audit trail, and
+API clients. Import them from here: ``from tasks_app import selectors``."""
 
 from __future__ import annotations
 
@@ -25,7 +26,10 @@ from tasks_app.selectors.console import (
     with_last_outcome,
 )
 from tasks_app.selectors.jobs import attempts_begun, executions, job_named, job_of, jobs_named, service_retry
+from tasks_app.selectors.operators import alert_rules, audit_entries
 from tasks_app.selectors.queues import queue_length, queue_task, queue_task_by_hash_code, queue_tasks_of_owner
+from tasks_app.selectors.registry import registered_services, service_routes
+from tasks_app.selectors.tenancy import api_client_for_key, api_clients
 
 __all__ = [
     "FINISHED",
@@ -34,7 +38,11 @@ __all__ = [
     "HourBucket",
     "Lateness",
     "Tally",
+    "alert_rules",
+    "api_client_for_key",
+    "api_clients",
     "attempts_begun",
+    "audit_entries",
     "bounded_count",
     "execution_states",
     "executions",
@@ -54,7 +62,9 @@ __all__ = [
     "queue_task",
     "queue_task_by_hash_code",
     "queue_tasks_of_owner",
+    "registered_services",
     "service_retry",
+    "service_routes",
     "task_result",
     "with_last_outcome",
 ]
