@@ -10,12 +10,8 @@ from rest_framework.authentication import TokenAuthentication
 from rest_framework.exceptions import AuthenticationFailed, Throttled
 
 from api_app.throttling import FailedTokenThrottle
-from tasks_app import keys, scope
+from tasks_app import scope, selectors
 from tasks_app.models import ApiClient
-
-
-def client_for_key(key: str) -> ApiClient | None:
-    return ApiClient.objects.select_related("user").filter(key_digest=keys.digest(key)).first()
 
 
 class ApiTokenAuthentication(TokenAuthentication):
@@ -32,7 +28,7 @@ class ApiTokenAuthentication(TokenAuthentication):
             raise
 
     def authenticate_credentials(self, key: str) -> tuple[Any, Any]:
-        client = client_for_key(key)
+        client = selectors.api_client_for_key(key=key)
         if client is not None and client.user.is_active:
             return client.user, client
         return super().authenticate_credentials(key)

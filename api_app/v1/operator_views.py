@@ -12,6 +12,7 @@ from rest_framework.response import Response
 
 from api_app.parsing import parsed
 from api_app.v1.operator_serializers import AlertRuleInputSerializer, AlertRuleSerializer, AuditEntrySerializer
+from tasks_app import selectors
 from tasks_app.models import AlertRule, AuditEntry
 from tasks_app.services import alerts
 
@@ -20,7 +21,7 @@ class AlertRuleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     serializer_class = AlertRuleSerializer
 
     def get_queryset(self) -> QuerySet[AlertRule]:
-        return AlertRule.objects.order_by("id")  # read per request: the manager applies the caller's scope
+        return selectors.alert_rules()
 
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
@@ -47,5 +48,5 @@ class AuditViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = AuditEntrySerializer
 
     def get_queryset(self) -> QuerySet[AuditEntry]:
-        given = {name: self.request.query_params[name] for name in FILTERS if self.request.query_params.get(name)}
-        return AuditEntry.objects.filter(**given).order_by("-id")
+        given = {name: self.request.query_params.get(name) or None for name in FILTERS}  # empty: not a filter
+        return selectors.audit_entries(**given)

@@ -11,6 +11,7 @@ from rest_framework.response import Response
 
 from api_app.parsing import parsed
 from api_app.v1.registry_serializers import RouteInputSerializer, RouteSerializer, ServiceInputSerializer, ServiceSerializer
+from tasks_app import selectors
 from tasks_app.models import Service, ServiceRoute
 from tasks_app.services import registry
 
@@ -22,7 +23,7 @@ class ServiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_queryset(self) -> QuerySet[Service]:
-        return Service.objects.order_by("service_id")  # made per request: the manager applies the caller's scope
+        return selectors.registered_services()
 
     @extend_schema(request=ServiceInputSerializer, responses={201: ServiceSerializer})
     def create(self, request: Request) -> Response:
@@ -51,7 +52,7 @@ class RouteViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         return registry.get_service(service_id=int(self.kwargs["service_id"]))
 
     def get_queryset(self) -> QuerySet[ServiceRoute]:
-        return self.service().routes.select_related("service").order_by("message_id")
+        return selectors.service_routes(service=self.service())
 
     @extend_schema(request=RouteInputSerializer, responses={201: RouteSerializer})
     def create(self, request: Request, service_id: str) -> Response:

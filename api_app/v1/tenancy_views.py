@@ -4,6 +4,7 @@ and render."""
 
 from __future__ import annotations
 
+from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.request import Request
@@ -12,6 +13,7 @@ from rest_framework.views import APIView
 
 from api_app.permissions import ApiAccess, StaffOnly
 from api_app.v1.serializers import StrictSerializer
+from tasks_app import selectors
 from tasks_app.models import ApiClient, SigningSecret
 from tasks_app.services import signing, tenancy
 
@@ -42,9 +44,11 @@ class CreatedTokenSerializer(TokenSerializer):
 
 class TokenViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = TokenSerializer
-    queryset = ApiClient.objects.order_by("name")
     permission_classes = [ApiAccess, StaffOnly]
     http_method_names = ["get", "post", "delete", "head", "options"]
+
+    def get_queryset(self) -> QuerySet[ApiClient]:
+        return selectors.api_clients()
 
     @extend_schema(request=TokenInputSerializer, responses={201: CreatedTokenSerializer})
     def create(self, request: Request) -> Response:
