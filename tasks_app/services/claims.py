@@ -17,11 +17,10 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 
-from tasks_app import clock, signing
+from tasks_app import clock, signing, sql
 from tasks_app.callbacks import Callback, build_callback
 from tasks_app.exceptions import InvalidInput
 from tasks_app.models import Execution, ExecutionStatus, Job
-from tasks_app.services import rows
 
 # What a claim reads; the rest of the row (and of its job) loads if something uses it.
 EXECUTION_FIELDS = ["id", "job_id", "scheduled_for", "attempt", "reason", "priority", "due_at"]
@@ -55,20 +54,20 @@ def claim_many(requests: Sequence[ClaimRequest]) -> list[Claimed | Exception | N
 
 
 def _select_queued(ids: set[int]) -> list[list[Any]]:
-    fields = [rows.field(Execution, n) for n in EXECUTION_FIELDS] + [rows.field(Job, n) for n in JOB_FIELDS]
-    columns = [f"{'e' if f.model is Execution else 'j'}.{rows.quote(f.column)}" for f in fields]
-    sql = (
-        f"SELECT {', '.join(columns)} FROM {rows.quote(Execution._meta.db_table)} e "
-        f"JOIN {rows.quote(Job._meta.db_table)} j ON j.id = e.job_id WHERE e.id IN ({rows.placeholders(len(ids))})"
-        f" AND {rows.unindexed_test('e.status')}"
+    fields = [sql.field(Execution, n) for n in EXECUTION_FIELDS] + [sql.field(Job, n) for n in JOB_FIELDS]
+    columns = [f"{'e' if f.model is Execution else 'j'}.{sql.quote(f.column)}" for f in fields]
+    statement = (
+        f"SELECT {', '.join(columns)} FROM {sql.quote(Execution._meta.db_table)} e "
+        f"JOIN {sql.quote(Job._meta.db_table)} j ON j.id = e.job_id WHERE e.id IN ({sql.placeholders(len(ids))})"
+        f" AND {sql.unindexed_test('e.status')}"
     )
-    return rows.select(sql, [*ids, ExecutionStatus.QUEUED], fields)
+    return sql.select(statement, [*ids, ExecutionStatus.QUEUED], fields)
 
 
 def _prepare(row: list[Any], task_id: str, now: datetime) -> Claimed | Exception:
     split = len(EXECUTION_FIELDS)
-    execution = rows.partial(Execution, dict(zip(EXECUTION_FIELDS, row[:split], strict=True)) | {"status": ExecutionStatus.QUEUED})
-    execution.job = rows.partial(Job, dict(zip(JOB_FIELDS, row[split:], strict=True)) | {"id": execution.job_id})
+    execution = sql.partial(Execution, dict(zip(EXECUTION_FIELDS, row[:split], strict=True)) | {"status": ExecutionStatus.QUEUED})
+    execution.job = sql.partial(Job, dict(zip(JOB_FIELDS, row[split:], strict=True)) | {"id": execution.job_id})
     try:
         callback = build_callback(execution.job.callback)
     except InvalidInput as error:  # stored before a validation rule changed: fails this one alone
@@ -113,24 +112,24 @@ def _mark_running(executions: list[Execution], now: datetime) -> set[int]:
     ids = [e.pk for e in executions]
     if moved == len(ids):
         return set(ids)
-    # Found by primary key alone, tested here: see rows.unindexed_test.
+    # Found by primary key alone, tested here: see sql.unindexed_test.
     found = Execution.objects.filter(pk__in=ids).values_list("pk", "status", "deadline_at")
     return {pk for pk, status, deadline in found if status == ExecutionStatus.RUNNING and deadline in by_deadline}
 
 
 def _move_to_running(ids: list[int], now: datetime, deadline: datetime) -> int:
     """started_at is _start(due_at, now), computed by the database from each row's due time."""
-    table, at = rows.quote(Execution._meta.db_table), rows.placeholders(len(ids))
-    started = rows.field(Execution, "started_at")
-    earliest, latest = rows.prep(started, now), rows.prep(started, _latest_start(now))
-    until = rows.prep(rows.field(Execution, "deadline_at"), deadline)
-    sql = (
+    table, at = sql.quote(Execution._meta.db_table), sql.placeholders(len(ids))
+    started = sql.field(Execution, "started_at")
+    earliest, latest = sql.prep(started, now), sql.prep(started, _latest_start(now))
+    until = sql.prep(sql.field(Execution, "deadline_at"), deadline)
+    statement = (
         f"UPDATE {table} SET status = %s, deadline_at = %s,"
         f" started_at = CASE WHEN due_at < %s THEN %s WHEN due_at > %s THEN %s ELSE due_at END"
-        f" WHERE id IN ({at}) AND {rows.unindexed_test('status')}"
+        f" WHERE id IN ({at}) AND {sql.unindexed_test('status')}"
     )
     params = [ExecutionStatus.RUNNING, until, earliest, earliest, latest, latest, *ids, ExecutionStatus.QUEUED]
-    return rows.execute(sql, params)
+    return sql.execute(statement, params)
 
 
 def claim_is_fresh(execution: Execution, callback: Callback) -> bool:
@@ -145,11 +144,11 @@ def extend_claim(execution: Execution, callback: Callback) -> bool:
     """Push a claimed attempt's deadline a whole claim ahead of now, so the sweep does not queue
     it again while it calls. False when the sweep already did: the attempt is no longer ours."""
     deadline = clock.now() + timedelta(seconds=claim_seconds(callback))
-    table = rows.quote(Execution._meta.db_table)
-    started = rows.prep(rows.field(Execution, "started_at"), execution.started_at)
-    until = rows.prep(rows.field(Execution, "deadline_at"), deadline)
-    sql = f"UPDATE {table} SET deadline_at = %s WHERE id = %s AND {rows.unindexed_test('status')} AND started_at = %s"
-    if not rows.execute(sql, [until, execution.pk, ExecutionStatus.RUNNING, started]):
+    table = sql.quote(Execution._meta.db_table)
+    started = sql.prep(sql.field(Execution, "started_at"), execution.started_at)
+    until = sql.prep(sql.field(Execution, "deadline_at"), deadline)
+    statement = f"UPDATE {table} SET deadline_at = %s WHERE id = %s AND {sql.unindexed_test('status')} AND started_at = %s"
+    if not sql.execute(statement, [until, execution.pk, ExecutionStatus.RUNNING, started]):
         return False
     execution.deadline_at = deadline
     return True
@@ -174,5 +173,5 @@ def give_back_many(attempts: Sequence[GiveBack]) -> None:
         execution = attempt.execution
         execution.status, execution.due_at, execution.error = ExecutionStatus.QUEUED, attempt.due_at, attempt.note
         execution.dispatched_at = execution.started_at = execution.deadline_at = None
-    still_running = f" AND {rows.unindexed_test('status')}"
-    rows.update_each([a.execution for a in attempts], GIVEN_BACK_FIELDS, where=still_running, where_params=[ExecutionStatus.RUNNING])
+    still_running = f" AND {sql.unindexed_test('status')}"
+    sql.update_each([a.execution for a in attempts], GIVEN_BACK_FIELDS, where=still_running, where_params=[ExecutionStatus.RUNNING])

@@ -30,14 +30,14 @@ from django.db import close_old_connections, connection, transaction
 from django.utils import timezone
 from django_celery_results.models import TaskResult
 
-from tasks_app import clock, host_limits, scope
+from tasks_app import clock, host_limits, scope, sql
 from tasks_app import redis as platform_redis
 from tasks_app.callbacks import Callback, CallContext, Outcome
 from tasks_app.exceptions import InvalidInput, NotFound
 from tasks_app.models import Execution, ExecutionReason, ExecutionStatus, Job
 from tasks_app.outages import retry_database
 from tasks_app.retry import RetryPolicy
-from tasks_app.services import audit, rows
+from tasks_app.services import audit
 from tasks_app.services.claims import (
     Claimed,
     ClaimRequest,
@@ -96,11 +96,11 @@ def still_held(records: Sequence[_Record]) -> list[_Record]:
     belongs to its new holder now."""
     if not records:
         return []
-    table = rows.quote(Execution._meta.db_table)
+    table = sql.quote(Execution._meta.db_table)
     lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
-    sql = f"SELECT id, deadline_at FROM {table} WHERE id IN ({rows.placeholders(len(records))}){lock}"
-    fields = [rows.field(Execution, "id"), rows.field(Execution, "deadline_at")]
-    held = dict(rows.select(sql, [r.execution.pk for r in records], fields))
+    statement = f"SELECT id, deadline_at FROM {table} WHERE id IN ({sql.placeholders(len(records))}){lock}"
+    fields = [sql.field(Execution, "id"), sql.field(Execution, "deadline_at")]
+    held = dict(sql.select(statement, [r.execution.pk for r in records], fields))
     current = [r for r in records if r.execution.pk in held and held[r.execution.pk] == r.execution.deadline_at]
     if len(current) < len(records):
         kept = {id(record) for record in current}
@@ -114,7 +114,7 @@ def _write_outcomes(records: Sequence[_Record], now: datetime) -> None:
         return
     for record in records:
         _apply(record.execution, record.outcome, now)
-    rows.update_each([r.execution for r in records], OUTCOME_FIELDS)
+    sql.update_each([r.execution for r in records], OUTCOME_FIELDS)
     store_task_results([task_result(r.task, _summary(r.execution, r.outcome), started_at=r.execution.started_at) for r in records])
     for record in records:
         _follow_up(record.execution, record.outcome, now)

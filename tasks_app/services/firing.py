@@ -23,9 +23,8 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import QuerySet
 
-from tasks_app import clock, schedules
+from tasks_app import clock, schedules, sql
 from tasks_app.models import Execution, ExecutionStatus, Job, MisfirePolicy, OverlapPolicy
-from tasks_app.services import rows
 from tasks_app.services.ended import Ended, attempts_ended
 from tasks_app.triggers import stored_trigger
 
@@ -155,9 +154,9 @@ def claim_due_occurrences(*, now: datetime | None = None, until: datetime | None
             job.next_fire_at, job.fire_count = plan.next_fire_at, plan.fired
             if plan.next_fire_at is None:
                 finished.append(job.pk)
-        rows.insert_each(executions)
+        sql.insert_each(executions)
         attempts_ended([Ended(e) for e in executions if e.status == ExecutionStatus.SKIPPED])
-        rows.update_each([job for job, _ in planned], ["next_fire_at", "fire_count"])
+        sql.update_each([job for job, _ in planned], ["next_fire_at", "fire_count"])
         _disable_broken([job for job in jobs if not job.enabled])
         schedules.disable_finished(finished)
     return len(executions)
@@ -176,7 +175,7 @@ def _plan_or_disable(job: Job, now: datetime, until: datetime | None) -> Plan | 
 
 def _disable_broken(jobs: list[Job]) -> None:
     if jobs:
-        rows.update_each(jobs, ["enabled", "disabled_reason"])
+        sql.update_each(jobs, ["enabled", "disabled_reason"])
         schedules.disable_finished([job.pk for job in jobs])
 
 
@@ -201,18 +200,18 @@ def _mark_dispatched(now: datetime, due_by: datetime, limit: int) -> list[Execut
     """Mark the earliest due executions sent and return them, in one statement: their rows stay
     locked until the caller's transaction, which sends them, commits (SKIP LOCKED: another
     beat takes the next ones). Earliest due first."""
-    table = rows.quote(Execution._meta.db_table)
+    table = sql.quote(Execution._meta.db_table)
     lock = " FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
     # The status is written into the SQL, not bound, so a prepared plan uses the partial index.
-    sql = (
+    statement = (
         f"UPDATE {table} SET dispatched_at = %s WHERE id IN (SELECT id FROM {table}"
         f" WHERE status = '{ExecutionStatus.QUEUED}' AND dispatched_at IS NULL AND due_at <= %s ORDER BY due_at LIMIT %s{lock})"
         f" RETURNING id, priority, due_at"
     )
-    at, by = rows.prep(rows.field(Execution, "dispatched_at"), now), rows.prep(rows.field(Execution, "due_at"), due_by)
+    at, by = sql.prep(sql.field(Execution, "dispatched_at"), now), sql.prep(sql.field(Execution, "due_at"), due_by)
     names = ["id", "priority", "due_at"]
-    marked = rows.select(sql, [at, by, limit], [rows.field(Execution, name) for name in names])
-    return sorted((rows.partial(Execution, dict(zip(names, row, strict=True))) for row in marked), key=lambda e: e.due_at)
+    marked = sql.select(statement, [at, by, limit], [sql.field(Execution, name) for name in names])
+    return sorted((sql.partial(Execution, dict(zip(names, row, strict=True))) for row in marked), key=lambda e: e.due_at)
 
 
 def message_groups(executions: list[Execution], size: int) -> Iterable[list[Execution]]:
@@ -273,15 +272,15 @@ class NextDue:
 
 def next_due() -> NextDue:
     """One round trip, each half served by its partial index (the beat asks after every tick)."""
-    jobs, executions = rows.quote(Job._meta.db_table), rows.quote(Execution._meta.db_table)
+    jobs, executions = sql.quote(Job._meta.db_table), sql.quote(Execution._meta.db_table)
     # The status is written into the SQL, not bound: a prepared statement's generic plan could
     # not prove a bound value matches the partial index's condition.
-    sql = (
+    statement = (
         f"SELECT (SELECT next_fire_at FROM {jobs} WHERE enabled AND next_fire_at IS NOT NULL ORDER BY next_fire_at LIMIT 1),"
         f" (SELECT due_at FROM {executions} WHERE status = '{ExecutionStatus.QUEUED}' AND dispatched_at IS NULL"
         f" ORDER BY due_at LIMIT 1)"
     )
-    occurrence, attempt = rows.select(sql, [], [rows.field(Job, "next_fire_at"), rows.field(Execution, "due_at")])[0]
+    occurrence, attempt = sql.select(statement, [], [sql.field(Job, "next_fire_at"), sql.field(Execution, "due_at")])[0]
     return NextDue(occurrence, attempt)
 
 

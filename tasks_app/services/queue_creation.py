@@ -15,12 +15,12 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from tasks_app import scope as scope_module
+from tasks_app import sql
 from tasks_app.exceptions import Conflict, JobError
 from tasks_app.models import QueueTask, QueueTaskEvent
 from tasks_app.models import QueueTaskEventKind as Kind
 from tasks_app.models.queues import DEFAULT_RETRY_MAX_LIMIT
 from tasks_app.scope import Scope
-from tasks_app.services import rows
 from tasks_app.services.queues import _check_new, _event, _publish_on_commit, create_queue_task
 
 Created = tuple[QueueTask, bool]  # the task, and whether this call created it (False: its HashCode existed)
@@ -106,15 +106,16 @@ def _create_unchained(batch: Sequence[NewTask], results: list[Created | JobError
 
 def _insert_with_history(tasks: list[QueueTask], now: datetime) -> None:
     """The tasks and their history in one statement (one round trip); sets each task's id."""
-    insert, params = rows.insert_statement(tasks)
-    events = rows.quote(QueueTaskEvent._meta.db_table)
-    columns = ", ".join(rows.quote(c) for c in ("task_id", "at", "kind", "state", "retry_count", "delivery", "note"))
-    sql = (
+    insert, params = sql.insert_statement(tasks)
+    events = sql.quote(QueueTaskEvent._meta.db_table)
+    columns = ", ".join(sql.quote(c) for c in ("task_id", "at", "kind", "state", "retry_count", "delivery", "note"))
+    statement = (
         f"WITH created AS ({insert} RETURNING id, hash_code, state), history AS (INSERT INTO {events} ({columns})"
         " SELECT id, %s, %s, state, 0, 0, '' FROM created) SELECT id, hash_code FROM created"
     )
-    at = rows.prep(rows.field(QueueTaskEvent, "at"), now)
-    ids = {code: pk for pk, code in rows.select(sql, [*params, at, Kind.CREATED], [QueueTask._meta.pk, rows.field(QueueTask, "hash_code")])}  # type: ignore[list-item]
+    at = sql.prep(sql.field(QueueTaskEvent, "at"), now)
+    fields = [QueueTask._meta.pk, sql.field(QueueTask, "hash_code")]
+    ids = {code: pk for pk, code in sql.select(statement, [*params, at, Kind.CREATED], fields)}
     for task in tasks:
         task.pk = ids[task.hash_code]
         task._state.adding, task._state.db = False, connection.alias

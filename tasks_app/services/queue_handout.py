@@ -20,13 +20,12 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from tasks_app import ready_queue, scope
+from tasks_app import ready_queue, scope, sql
 from tasks_app.exceptions import Conflict, InvalidInput, JobError, NotFound
 from tasks_app.models import QueueTask, QueueTaskEvent, QueueTaskState
 from tasks_app.models import QueueTaskEventKind as Kind
 from tasks_app.queue_fields import MAX_STORED_INT, checked_channel, checked_text
 from tasks_app.scope import Scope
-from tasks_app.services import rows
 from tasks_app.services.queues import REPORTS, _cancel_chain, _end_attempt, _event, _publish_on_commit, _settle, _succeed
 
 # The columns of a task's history that the hand-written statements fill.
@@ -98,23 +97,23 @@ def claim_queue_tasks(requests: Sequence[ClaimRequest]) -> list[QueueTask | None
 
 def _claim_rows(notes: dict[int, str], now: datetime) -> list[QueueTask]:
     fields = QueueTask._meta.concrete_fields
-    table, pk = rows.quote(QueueTask._meta.db_table), rows.quote(QueueTask._meta.pk.column)  # type: ignore[union-attr]
-    state, ready_at, deliveries = rows.quote("state"), rows.quote("ready_at"), rows.quote("deliveries")
+    table, pk = sql.quote(QueueTask._meta.db_table), sql.quote(QueueTask._meta.pk.column)  # type: ignore[union-attr]
+    state, ready_at, deliveries = sql.quote("state"), sql.quote("ready_at"), sql.quote("deliveries")
     update = (
         f"UPDATE {table} SET {state} = %s, {ready_at} = NULL, {deliveries} = {deliveries} + 1,"
-        f" {rows.quote('updated_at')} = %s, {rows.quote('lease_expires_at')} = %s"
-        f" WHERE {pk} IN ({rows.placeholders(len(notes))}) AND {rows.unindexed_test(state)} AND {ready_at} IS NOT NULL"
-        f" RETURNING {', '.join(rows.quote(f.column) for f in fields)}"
+        f" {sql.quote('updated_at')} = %s, {sql.quote('lease_expires_at')} = %s"
+        f" WHERE {pk} IN ({sql.placeholders(len(notes))}) AND {sql.unindexed_test(state)} AND {ready_at} IS NOT NULL"
+        f" RETURNING {', '.join(sql.quote(f.column) for f in fields)}"
     )
     lease_ends = now + timedelta(seconds=settings.QUEUE_LEASE_SECONDS)
-    at, until = rows.prep(rows.field(QueueTask, "updated_at"), now), rows.prep(rows.field(QueueTask, "lease_expires_at"), lease_ends)
+    at, until = sql.prep(sql.field(QueueTask, "updated_at"), now), sql.prep(sql.field(QueueTask, "lease_expires_at"), lease_ends)
     params = [QueueTaskState.PROCEEDING, at, until, *notes, QueueTaskState.WAITING]
     if connection.vendor == "postgresql":
-        found = rows.select(_with_history(update), [*params, at, Kind.HANDED_OUT, list(notes), list(notes.values())], fields)
+        found = sql.select(_with_history(update), [*params, at, Kind.HANDED_OUT, list(notes), list(notes.values())], fields)
     else:
-        found = rows.select(update, params, fields)
+        found = sql.select(update, params, fields)
     names = [f.attname for f in fields]
-    claimed = [rows.partial(QueueTask, dict(zip(names, values, strict=True))) for values in found]
+    claimed = [sql.partial(QueueTask, dict(zip(names, values, strict=True))) for values in found]
     if connection.vendor != "postgresql":
         QueueTaskEvent.objects.bulk_create([_event(task, Kind.HANDED_OUT, now, note=notes[task.pk]) for task in claimed])
     return claimed
@@ -122,22 +121,22 @@ def _claim_rows(notes: dict[int, str], now: datetime) -> list[QueueTask]:
 
 def _update_with_history(settled: list[tuple[QueueTask, str, str]], now: datetime) -> None:
     """The tasks' new state and their history in one statement (one round trip)."""
-    update, params = rows.update_statement([task for task, _, _ in settled], REPORTED_FIELDS)
-    table, events = rows.quote(QueueTask._meta.db_table), rows.quote(QueueTaskEvent._meta.db_table)
-    sql = (
+    update, params = sql.update_statement([task for task, _, _ in settled], REPORTED_FIELDS)
+    table, events = sql.quote(QueueTask._meta.db_table), sql.quote(QueueTaskEvent._meta.db_table)
+    statement = (
         f"WITH settled AS ({update} RETURNING {table}.id, {table}.state, {table}.retry_count, {table}.deliveries)"
         f" INSERT INTO {events} ({_EVENT_COLUMNS}) SELECT settled.id, %s, given.kind, settled.state, settled.retry_count,"
         " settled.deliveries, given.note FROM settled JOIN unnest(%s::bigint[], %s::text[], %s::text[]) AS given(id, kind, note)"
         " ON given.id = settled.id"
     )
-    at = rows.prep(rows.field(QueueTaskEvent, "at"), now)
+    at = sql.prep(sql.field(QueueTaskEvent, "at"), now)
     ids, kinds, notes = ([t.pk for t, _, _ in settled], [k for _, k, _ in settled], [n[:500] for _, _, n in settled])
-    rows.execute(sql, [*params, at, ids, kinds, notes])
+    sql.execute(statement, [*params, at, ids, kinds, notes])
 
 
 def _with_history(update: str) -> str:
     """``update`` and the INSERT of its rows' history as one statement (one round trip)."""
-    events = rows.quote(QueueTaskEvent._meta.db_table)
+    events = sql.quote(QueueTaskEvent._meta.db_table)
     return (
         f"WITH claimed AS ({update}), history AS (INSERT INTO {events} ({_EVENT_COLUMNS})"
         " SELECT claimed.id, %s, %s, claimed.state, claimed.retry_count, claimed.deliveries, given.note"
@@ -241,6 +240,6 @@ def _write_plain(settled: list[tuple[QueueTask, str, str]], now: datetime) -> No
     if connection.vendor == "postgresql":
         _update_with_history(settled, now)
     else:
-        rows.update_each(tasks, REPORTED_FIELDS)
+        sql.update_each(tasks, REPORTED_FIELDS)
         QueueTaskEvent.objects.bulk_create([_event(task, kind, now, note=note) for task, kind, note in settled])
     _publish_on_commit(t for t in tasks if t.state == QueueTaskState.WAITING)

@@ -238,7 +238,7 @@ def return_queue_tasks(*, leases: Iterable[Lease]) -> int:
 def held_leases(*, leases: Iterable[Lease]) -> set[Lease]:
     """Those of ``leases`` that are still held (neither reported nor ended)."""
     wanted = set(leases)
-    # Found by primary key alone, the state tested here: see rows.unindexed_test.
+    # Found by primary key alone, the state tested here: see sql.unindexed_test.
     found = QueueTask.objects.filter(pk__in={task_id for task_id, _ in wanted}).values_list("pk", "deliveries", "state")
     return {(pk, deliveries) for pk, deliveries, state in found if state == QueueTaskState.PROCEEDING and (pk, deliveries) in wanted}
 

@@ -15,7 +15,7 @@ from celery import states
 from django.utils import timezone
 from django_celery_results.models import TaskResult
 
-from tasks_app.services.rows import insert_each
+from tasks_app.sql import insert_each
 
 EXECUTE_TASK = "tasks_app.tasks.execute"
 _UPDATED = ["status", "result", "date_done", "date_started", "task_name", "task_args", "task_kwargs", "worker", "meta"]

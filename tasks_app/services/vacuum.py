@@ -19,8 +19,8 @@ from django.conf import settings
 from django.db import connection
 from django_celery_results.models import TaskResult
 
+from tasks_app import sql
 from tasks_app.models import Execution, Job, QueueTask
-from tasks_app.services import rows
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ def vacuum_rewritten_tables(*, dead_rows: int | None = None) -> list[str]:
     for table, dead in due:
         started = time.monotonic()
         with connection.cursor() as cursor:
-            cursor.execute(f"VACUUM (ANALYZE) {rows.quote(table)}")
+            cursor.execute(f"VACUUM (ANALYZE) {sql.quote(table)}")
         logger.info("vacuumed %s (%d dead rows) in %.1f s", table, dead, time.monotonic() - started)
     return [table for table, _ in due]
 
@@ -49,11 +49,11 @@ def vacuum_rewritten_tables(*, dead_rows: int | None = None) -> list[str]:
 def _tables_with_dead_rows(threshold: int) -> list[tuple[str, int]]:
     """Those over the threshold that no VACUUM (ours from an earlier run, or autovacuum) is
     working on: a second one would wait for the first, holding a worker thread."""
-    sql = (
+    statement = (
         "SELECT relname, n_dead_tup FROM pg_stat_user_tables"
         " WHERE schemaname = current_schema() AND relname = ANY(%s) AND n_dead_tup >= %s"
         " AND relid NOT IN (SELECT relid FROM pg_stat_progress_vacuum) ORDER BY relname"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [rewritten_tables(), threshold])
+        cursor.execute(statement, [rewritten_tables(), threshold])
         return [(table, int(dead)) for table, dead in cursor.fetchall()]

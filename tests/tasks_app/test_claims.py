@@ -9,9 +9,8 @@ from typing import Any
 import pytest
 from django.db import connection
 
-from tasks_app import clock
+from tasks_app import clock, sql
 from tasks_app.models import Execution
-from tasks_app.services import rows
 from tasks_app.services.claims import (
     ClaimRequest,
     GiveBack,
@@ -72,7 +71,7 @@ def test_attempts_claimed_together_keep_their_own_start_times(settings) -> None:
 
 def test_claims_find_their_rows_by_primary_key_alone(monkeypatch) -> None:
     """The status partial indexes fill with dead entries between vacuums, which the planner
-    cannot see: a claim must not let it scan one (rows.unindexed_test). Statistics taken while
+    cannot see: a claim must not let it scan one (sql.unindexed_test). Statistics taken while
     nothing is queued make those indexes look empty, the planner's favourite trap."""
     job = make_job(trigger={"kind": "at", "at": (clock.now() + timedelta(days=1)).isoformat()})
     now = clock.now()
@@ -88,8 +87,8 @@ def test_claims_find_their_rows_by_primary_key_alone(monkeypatch) -> None:
     give_back_many([GiveBack(e, due_at=now, note="busy") for e in executions[:5]])
     assert len(statements) >= 3
     partial_indexes = [index.name for index in Execution._meta.indexes if index.condition is not None]
-    for sql, params in statements:
-        plan = query_plan(sql, params)
+    for statement, params in statements:
+        plan = query_plan(statement, params)
         assert not [name for name in partial_indexes if name in plan], plan
 
 
@@ -97,19 +96,19 @@ def record_statements(monkeypatch) -> list[tuple[str, list[Any]]]:
     statements: list[tuple[str, list[Any]]] = []
 
     def recording(run: Callable[..., Any]) -> Callable[..., Any]:
-        def run_and_record(sql: str, params: Sequence[Any], *args: Any) -> Any:
-            statements.append((sql, list(params)))
-            return run(sql, params, *args)
+        def run_and_record(statement: str, params: Sequence[Any], *args: Any) -> Any:
+            statements.append((statement, list(params)))
+            return run(statement, params, *args)
 
         return run_and_record
 
     for name in ("select", "execute"):
-        monkeypatch.setattr(rows, name, recording(getattr(rows, name)))
+        monkeypatch.setattr(sql, name, recording(getattr(sql, name)))
     return statements
 
 
-def query_plan(sql: str, params: list[Any]) -> str:
+def query_plan(statement: str, params: list[Any]) -> str:
     explain = "EXPLAIN " if connection.vendor == "postgresql" else "EXPLAIN QUERY PLAN "
     with connection.cursor() as cursor:
-        cursor.execute(explain + sql, params)
+        cursor.execute(explain + statement, params)
         return "\n".join(str(row) for row in cursor.fetchall())

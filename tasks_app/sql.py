@@ -1,11 +1,11 @@
-"""Plain SQL for the few statements every attempt runs (claim, outcome, TaskResult) and every
-beat tick runs (claim occurrences, mark them sent, find the next due moment).
+"""Plain SQL, shared by beat and the worker, for the statements every attempt runs (claim,
+outcome, TaskResult) and every beat tick runs (claim occurrences, mark them sent, find the next
+due moment).
 
-Building an ORM query costs more CPU than running it: on a 2-core worker the ORM's compile
-time for the attempt's five statements was most of the attempt. These helpers write the same
-statements by hand and still go through the fields for every value (``get_db_prep_save`` in,
-Django's converters out), so they mean the same on PostgreSQL and SQLite. ``executemany``
-sends a batch in one round trip on PostgreSQL (psycopg pipelines it).
+Building an ORM query costs more CPU than running it, and these statements run for every
+attempt: so they are written here by hand, and still go through the fields for every value
+(``get_db_prep_save`` in, Django's converters out), so they mean the same on PostgreSQL and
+SQLite. ``executemany`` sends a batch in one round trip on PostgreSQL (psycopg pipelines it).
 """
 
 from __future__ import annotations
@@ -46,8 +46,8 @@ def unindexed_test(column: str) -> str:
     keep an entry for every row version that passed through queued or running until VACUUM
     removes it: hundreds of thousands under load, and for ever where autovacuum is off. The
     planner cannot see dead entries, so given ``status = 'queued'`` beside ``id IN (…)`` it ANDs
-    a scan of the whole partial index with the id lookup: 15–20 ms per claim instead of 0.2 ms
-    on a table with 200k dead entries (decision 0708)."""
+    a scan of the whole partial index with the id lookup, and a claim's cost grows with every
+    dead entry instead of staying one lookup by key (decision 0708)."""
     return f"COALESCE({column}, '') = %s"
 
 

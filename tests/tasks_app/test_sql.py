@@ -1,4 +1,4 @@
-"""rows: the plain-SQL batch writes mean what the ORM's would, one row or many."""
+"""sql: the plain-SQL batch writes mean what the ORM's would, one row or many."""
 
 from __future__ import annotations
 
@@ -7,17 +7,17 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from tasks_app import sql
 from tasks_app.models import Execution
-from tasks_app.services import rows
 from tests.factories import make_job
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.mark.parametrize("count", [2, rows.ONE_STATEMENT_FROM + 3])  # one statement per row; one for all
+@pytest.mark.parametrize("count", [2, sql.ONE_STATEMENT_FROM + 3])  # one statement per row; one for all
 def test_batches_insert_and_update_every_kind_of_field(count: int) -> None:
     job, now = make_job(), timezone.now()
-    rows.insert_each(
+    sql.insert_each(
         [
             Execution(
                 job=job,
@@ -38,7 +38,7 @@ def test_batches_insert_and_update_every_kind_of_field(count: int) -> None:
     for e in stored:
         e.status, e.finished_at, e.response_headers = "failed", now, {"x": str(e.pk)}
     fields = ["status", "finished_at", "response_headers"]
-    assert rows.update_each(stored, fields, where=" AND status = %s", where_params=["queued"]) == count
-    assert rows.update_each(stored, fields, where=" AND status = %s", where_params=["queued"]) == 0  # no longer queued
+    assert sql.update_each(stored, fields, where=" AND status = %s", where_params=["queued"]) == count
+    assert sql.update_each(stored, fields, where=" AND status = %s", where_params=["queued"]) == 0  # no longer queued
     again = Execution.objects.filter(job=job).order_by("scheduled_for")
     assert [(e.status, e.finished_at, e.response_headers) for e in again] == [("failed", now, {"x": str(e.pk)}) for e in stored]
