@@ -1,5 +1,5 @@
 """Retention under load: how fast the API answers while old executions are purged, our way
-(tasks_app.services.retention: batches of EXECUTION_PURGE_BATCH_SIZE, each its own transaction)
+(tasks_app.maintenance.retention: batches of EXECUTION_PURGE_BATCH_SIZE, each its own transaction)
 against the stock way (django-celery-results' ``TaskResult.objects.delete_expired``, what
 ``celery.backend_cleanup`` runs, and one unbounded DELETE of the old executions).
 

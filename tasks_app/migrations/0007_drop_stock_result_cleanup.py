@@ -1,6 +1,6 @@
 """Beat stored celery.backend_cleanup (one unbounded DELETE of TaskResults older than a day) as a
 row while CELERY_RESULT_EXPIRES was Celery's default. It no longer installs it (the setting is
-None: tasks_app.services.retention purges in batches); this removes the row it left behind.
+None: tasks_app.maintenance.retention purges in batches); this removes the row it left behind.
 No index is added: the purge reads execution_finished and execution_failures (0005) and
 django-celery-results' date_done index."""
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from tasks_app.maintenance import purge_expired_executions, vacuum_rewritten_tables
+
 # Modules used by name: alert rules, the audit trail and the service registry.
 from tasks_app.services import alerts, audit, registry
 from tasks_app.services.broker_loss import resend_unclaimed
@@ -19,8 +21,6 @@ from tasks_app.services.queues import (
     return_queue_tasks,
     sweep_queue_tasks,
 )
-from tasks_app.services.retention import purge_expired_executions
-from tasks_app.services.vacuum import vacuum_rewritten_tables
 
 __all__ = [
     "alerts",

@@ -15,8 +15,8 @@ from django_celery_beat.models import PeriodicTask
 from django_celery_results.models import TaskResult
 
 from tasks_app import clock, services
+from tasks_app.maintenance.retention import FULL_SCAN_EVERY
 from tasks_app.models import Execution, Job
-from tasks_app.services.retention import FULL_SCAN_EVERY
 from tasks_app.tasks import purge_expired_executions
 from tests.conftest import wait_for
 from tests.factories import make_job
