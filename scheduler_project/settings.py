@@ -202,9 +202,9 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = env.broker.CELERY_WORKER_PREFETCH_MULTIPLIER
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# A worker reconnects to the broker forever, at most 2 s apart (tasks_app/worker_health.py).
+# A worker reconnects to the broker forever, at most 2 s apart (tasks_app/worker/health.py).
 CELERY_BROKER_CONNECTION_MAX_RETRIES = None
-CELERY_WORKER_CONSUMER = "tasks_app.worker_health:Consumer"
+CELERY_WORKER_CONSUMER = "tasks_app.worker.health:Consumer"
 CELERY_TASK_DEFAULT_QUEUE = env.broker.CELERY_QUEUE
 CELERY_TASK_DEFAULT_PRIORITY = 5
 CELERY_BROKER_TRANSPORT_OPTIONS = {

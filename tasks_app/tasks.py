@@ -1,4 +1,5 @@
-"""Celery tasks: transport only. Each loads by id and calls one service."""
+"""Celery tasks: transport only. Each loads by id and calls one service; an attempt's tasks call
+its lifecycle (tasks_app.attempts) with the worker's runtime (tasks_app.worker)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,13 @@ from celery import Task, shared_task
 from django.conf import settings
 
 from scheduler_project.celery import app
-from tasks_app import services
+from tasks_app import attempts, services
+from tasks_app.attempts.task_results import EXECUTE_TASK, AttemptFailed, TaskRecord
 from tasks_app.models import Execution, ExecutionStatus, Job
 from tasks_app.outages import skipped_during_outage
-from tasks_app.services.task_results import EXECUTE_TASK, AttemptFailed, TaskRecord
-from tasks_app.worker_health import WorkerHeartbeat
+from tasks_app.worker import runtime
+from tasks_app.worker.health import WorkerHeartbeat
+from tasks_app.worker.runtime import WorkerRuntime
 
 # Celery on Redis serves priority 0 first; a job's priority 9 is the most urgent.
 TOP_PRIORITY = 9
@@ -34,7 +37,7 @@ def execute(self: Task, execution_id: int) -> dict[str, Any]:
     request = self.request
     args = request.argsrepr or repr(list(request.args or ()))
     task = TaskRecord(request.id or "", self.name, args, request.kwargsrepr or "{}", request.hostname)
-    summary = services.run_execution(execution_id=execution_id, task=task)
+    summary = attempts.run_execution(execution_id=execution_id, task=task, runtime=runtime.current())
     _raise_on_failure([summary])
     return summary
 
@@ -53,7 +56,7 @@ def execute_many(self: Task, execution_ids: list[int]) -> list[dict[str, Any]]:
     ``<this task's id>:<execution id>``."""
     request = self.request
     tasks = [TaskRecord(f"{request.id}:{pk}", EXECUTE_TASK, repr([pk]), "{}", request.hostname) for pk in execution_ids]
-    summaries = services.run_executions(execution_ids=execution_ids, tasks=tasks)
+    summaries = attempts.run_executions(execution_ids=execution_ids, tasks=tasks, runtime=runtime.current())
     _raise_on_failure(summaries)
     return summaries
 
@@ -67,8 +70,9 @@ def send_executions(executions: list[Execution], producer: Any = None) -> None:
         execute_many.apply_async(args=[[execution.pk for execution in executions]], **options)
 
 
-# Heartbeats, broken connections and broker reconnection: see tasks_app.worker_health.
-app.steps["worker"].add(WorkerHeartbeat)
+# Heartbeats, broken connections and broker reconnection: see tasks_app.worker.health. The
+# runtime an attempt runs on: see tasks_app.worker.runtime.
+app.steps["worker"].update({WorkerHeartbeat, WorkerRuntime})
 
 
 # Housekeeping sends no task events: at every QUEUE_SWEEP_SECONDS it would fill Flower's list.
@@ -96,7 +100,7 @@ def deliver_alert(self: Task, rule_id: int, notice: dict[str, Any]) -> None:
     """An alert rule's notice, retried after each of ALERT_RETRY_DELAYS_SECONDS."""
     tries = self.request.retries
     try:
-        services.alerts.deliver_notice(rule_id=rule_id, notice=notice, first_try=tries == 0)
+        services.alerts.deliver_notice(rule_id=rule_id, notice=notice, first_try=tries == 0, transport=runtime.current().transport)
     except services.alerts.AlertNotDelivered as error:
         delays = settings.ALERT_RETRY_DELAYS_SECONDS
         if tries >= len(delays):

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -55,9 +56,8 @@ def redis_client() -> Iterator[redis.Redis]:
     _flush_run_keys(client)
 
 
-@pytest.fixture
-def celery_worker(transactional_db: None, redis_client: redis.Redis) -> Iterator[Any]:
-    """A real Celery worker (in a thread, solo pool) on the real Redis queue of this run."""
+@contextmanager
+def _started_worker() -> Iterator[Any]:
     from celery.contrib.testing.worker import start_worker
 
     from scheduler_project.celery import app
@@ -65,6 +65,22 @@ def celery_worker(transactional_db: None, redis_client: redis.Redis) -> Iterator
     with start_worker(
         app, pool="solo", perform_ping_check=False, shutdown_timeout=10, queues=[settings.CELERY_TASK_DEFAULT_QUEUE]
     ) as worker:
+        yield worker
+
+
+@pytest.fixture
+def celery_worker(transactional_db: None, redis_client: redis.Redis) -> Iterator[Any]:
+    """A real Celery worker (in a thread, solo pool) on the real Redis queue of this run."""
+    with _started_worker() as worker:
+        yield worker
+
+
+@pytest.fixture
+def celery_worker_one_callback_thread(transactional_db: None, redis_client: redis.Redis, settings: Any) -> Iterator[Any]:
+    """``celery_worker`` started with one callback thread (WORKER_CALLBACK_THREADS): the attempts
+    of one message are called one after another."""
+    settings.WORKER_CALLBACK_THREADS = 1
+    with _started_worker() as worker:
         yield worker
 
 

@@ -24,9 +24,9 @@ from typing import Any, TypeVar
 from django.db import close_old_connections, connections
 
 from tasks_app.models import QueueTask
-from tasks_app.services.group_commit import GroupCommit
 from tasks_app.services.queue_creation import NewTask, create_queue_tasks
 from tasks_app.services.queue_handout import ClaimRequest, Report, claim_queue_tasks, report_queue_tasks
+from tasks_app.worker.group_commit import GroupCommit
 
 T = TypeVar("T")
 

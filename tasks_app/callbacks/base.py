@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 
 from django.conf import settings
 
+from tasks_app.egress import Transport
 from tasks_app.exceptions import InvalidCallback
 from tasks_app.stored import Writers, stored_fields
 
@@ -23,6 +24,8 @@ class CallContext:
     scheduled_for: datetime
     # The job's namespace: whose secret signs the call's webhook headers ("": unsigned).
     namespace: str = ""
+    # The connections an HTTP call goes through: the worker runtime's (None: the call's own).
+    transport: Transport | None = field(default=None, compare=False, repr=False)
 
     @property
     def occurrence_key(self) -> str:

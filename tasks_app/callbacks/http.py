@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from tasks_app import jsontext, secret_headers, signing
 from tasks_app.callbacks.base import Callback, CallContext, Outcome, host_port, reject_unknown, timeout_from, truncate
-from tasks_app.egress import EgressDenied, Expired, Reply, check_url, fetch
+from tasks_app.egress import EgressDenied, Expired, Reply, Transport, check_url, fetch
 from tasks_app.exceptions import InvalidCallback
 from tasks_app.stored import Writers, value_as
 
@@ -186,11 +186,13 @@ def send_http(
     success_regexp: str | None = None,
     judge: BodyJudge | None = None,
     signed_for: CallContext | None = None,
+    transport: Transport | None = None,
 ) -> Outcome:
     """Make one HTTP request and judge it: 2xx (and a regexp match, when one is given) succeeds;
     ``judge`` may then decide on the whole body. Shared by every kind that calls over HTTP.
     ``arguments``: method, url, headers, and data (bytes, or a dict of form fields).
-    ``signed_for``: the attempt whose namespace signs the call (Standard Webhooks headers)."""
+    ``signed_for``: the attempt the call is made for: its namespace signs the call (Standard
+    Webhooks headers) and its transport carries it. ``transport``: for a call made for no attempt."""
     summary = {"method": arguments["method"], "url": arguments["url"], "headers": secret_headers.masked(arguments["headers"])}
     body, headers = arguments.get("data"), dict(arguments["headers"])
     if isinstance(body, dict):
@@ -200,8 +202,9 @@ def send_http(
         summary["body"] = truncate(body.decode(errors="replace"))
     if signed_for is not None:
         headers |= signing.webhook_headers(namespace=signed_for.namespace, message_id=signed_for.occurrence_key, body=body)
+        transport = signed_for.transport
     try:
-        reply = fetch(arguments["method"], arguments["url"], headers=headers, body=body, timeout=timeout)
+        reply = fetch(arguments["method"], arguments["url"], headers=headers, body=body, timeout=timeout, transport=transport)
     except EgressDenied as refusal:
         return Outcome(succeeded=False, request=summary, error=str(refusal), retryable=False)
     except Expired as expired:

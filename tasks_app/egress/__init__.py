@@ -7,7 +7,7 @@ from __future__ import annotations
 from tasks_app.egress.checks import check_host, check_url
 from tasks_app.egress.connect import connect
 from tasks_app.egress.deadline import bounded
-from tasks_app.egress.http import Expired, Reply, fetch, transport
+from tasks_app.egress.http import Expired, Reply, Transport, fetch
 from tasks_app.egress.policy import EgressDenied
 
-__all__ = ["EgressDenied", "Expired", "Reply", "bounded", "check_host", "check_url", "connect", "fetch", "transport"]
+__all__ = ["EgressDenied", "Expired", "Reply", "Transport", "bounded", "check_host", "check_url", "connect", "fetch"]

@@ -93,17 +93,17 @@ class GuardedHTTPSConnectionPool(HTTPSConnectionPool):
 
 
 class Transport:
-    """This process's HTTP connections, shared by its callback threads (urllib3's pools are
+    """HTTP connections shared by the threads that call through them (urllib3's pools are
     thread-safe): one pool per origin, keeping up to WORKER_CALLBACK_THREADS connections open,
-    so calls to a host reuse them. Proxies come from the environment (HTTP(S)_PROXY, NO_PROXY),
-    read once per origin; CAs from REQUESTS_CA_BUNDLE or CURL_CA_BUNDLE, else certifi's.
+    so calls to a host reuse them. A worker's runtime (tasks_app.worker) holds one for all its
+    calls. Proxies come from the environment (HTTP(S)_PROXY, NO_PROXY), read once per origin;
+    CAs from REQUESTS_CA_BUNDLE or CURL_CA_BUNDLE, else certifi's.
 
     urllib3 rather than requests: on a fast receiver, requests' per-call work (preparing the
-    request, merging settings, cookies, building its response) cost two-thirds of the call's
-    CPU, which a worker making hundreds of calls a second pays (decision 0705)."""
+    request, merging settings, cookies, building its response) costs more CPU than the call
+    itself, which a worker making hundreds of calls a second pays (decision 0705)."""
 
     def __init__(self) -> None:
-        self.pid = os.getpid()
         options: dict[str, Any] = {
             "maxsize": max(1, settings.WORKER_CALLBACK_THREADS),
             "ca_certs": os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or certifi.where(),
@@ -133,22 +133,18 @@ class Transport:
                 self._proxied[proxy] = urllib3.ProxyManager(proxy, **self._options)
             return self._proxied[proxy]
 
+    def close(self) -> None:
+        """Close every pooled connection (a call made after this opens new ones)."""
+        with self._lock:
+            managers = [self._direct, *self._proxied.values()]
+        for manager in managers:
+            manager.clear()
+
 
 def _environment_proxy(scheme: str, host: str) -> str | None:
     if urllib.request.proxy_bypass(host):
         return None
     return urllib.request.getproxies().get(scheme)
-
-
-_transport: Transport | None = None
-
-
-def transport() -> Transport:
-    """The process's transport (a new one after a fork: connections are not shared across)."""
-    global _transport
-    if _transport is None or _transport.pid != os.getpid():
-        _transport = Transport()
-    return _transport
 
 
 @dataclass
@@ -167,12 +163,26 @@ class Expired(Exception):
     """The exchange's deadline passed."""
 
 
-def fetch(method: str, url: str, *, headers: dict[str, str], body: bytes | None, timeout: float) -> Reply:
-    """One HTTP exchange within the egress policy and ``timeout`` seconds of wall-clock time.
-    Raises EgressDenied (permanent), Expired, or urllib3's errors (unreachable, broken)."""
+def fetch(
+    method: str, url: str, *, headers: dict[str, str], body: bytes | None, timeout: float, transport: Transport | None = None
+) -> Reply:
+    """One HTTP exchange within the egress policy and ``timeout`` seconds of wall-clock time,
+    through ``transport`` (a worker runtime's); without one, through connections of its own,
+    closed after it. Raises EgressDenied (permanent), Expired, or urllib3's errors (unreachable,
+    broken)."""
+    if transport is not None:
+        return _exchange(transport, method, url, headers, body, timeout)
+    own = Transport()
+    try:
+        return _exchange(own, method, url, headers, body, timeout)
+    finally:
+        own.close()
+
+
+def _exchange(transport: Transport, method: str, url: str, headers: dict[str, str], body: bytes | None, timeout: float) -> Reply:
     with bounded(timeout) as exchange:
         try:
-            reply = _follow(method, url, headers, body, timeout)
+            reply = _follow(transport, method, url, headers, body, timeout)
         except (urllib3.exceptions.HTTPError, OSError) as error:
             if exchange.expired:
                 raise Expired(f"no complete response within {timeout:g}s") from error
@@ -183,9 +193,9 @@ def fetch(method: str, url: str, *, headers: dict[str, str], body: bytes | None,
         return reply
 
 
-def _follow(method: str, url: str, headers: dict[str, str], body: bytes | None, timeout: float) -> Reply:
+def _follow(transport: Transport, method: str, url: str, headers: dict[str, str], body: bytes | None, timeout: float) -> Reply:
     for _ in range(settings.CALLBACK_MAX_REDIRECTS + 1):
-        response = transport().manager(url).request(
+        response = transport.manager(url).request(
             method, url, body=body, headers=headers, retries=NO_RETRIES, redirect=False, preload_content=False,
             timeout=urllib3.Timeout(connect=timeout, read=timeout),
         )  # fmt: skip
@@ -239,4 +249,4 @@ def _discard(response: urllib3.BaseHTTPResponse) -> None:
     response.release_conn()
 
 
-__all__ = ["EgressDenied", "Expired", "Reply", "fetch", "transport"]
+__all__ = ["EgressDenied", "Expired", "Reply", "Transport", "fetch"]

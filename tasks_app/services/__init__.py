@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from tasks_app.attempts import record_outcome
 from tasks_app.maintenance import purge_expired_executions, vacuum_rewritten_tables
 
 # Modules used by name: alert rules, the audit trail and the service registry.
 from tasks_app.services import alerts, audit, registry
 from tasks_app.services.broker_loss import resend_unclaimed
-from tasks_app.services.executions import complete_pending, record_outcome, retry_execution, run_execution, run_executions
+from tasks_app.services.executions import complete_pending, retry_execution, run_execution
 from tasks_app.services.firing import claim_due_occurrences, dispatch_due_executions, next_due, recover_lost_executions
 from tasks_app.services.jobs import create_job, delete_job, pause_job, resume_job, trigger_job, update_job
 from tasks_app.services.named_jobs import create_or_replace_job, hold_job_name
@@ -50,7 +51,6 @@ __all__ = [
     "retry_execution",
     "return_queue_tasks",
     "run_execution",
-    "run_executions",
     "sweep_queue_tasks",
     "trigger_job",
     "update_job",

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from tasks_app import scope, signing
 from tasks_app.callbacks.http import send_http, validate_url
+from tasks_app.egress import Transport
 from tasks_app.exceptions import InvalidInput
 from tasks_app.models import AlertRule, AlertState, Execution, ExecutionStatus, Job
 from tasks_app.services import audit
@@ -199,9 +200,10 @@ class AlertNotDelivered(Exception):
     """The webhook did not take a notice (the task retries it)."""
 
 
-def deliver_notice(*, rule_id: int, notice: dict[str, Any], first_try: bool = True) -> None:
-    """POST the notice to the rule's webhook through the callbacks' HTTP transport (its egress
-    policy and signing apply); e-mail it too, once, when the rule names addresses."""
+def deliver_notice(*, rule_id: int, notice: dict[str, Any], first_try: bool = True, transport: Transport | None = None) -> None:
+    """POST the notice to the rule's webhook as callbacks call (the egress policy and signing
+    apply), through ``transport`` (the worker runtime's); e-mail it too, once, when the rule
+    names addresses."""
     rule = AlertRule.objects.filter(pk=rule_id).first()
     if rule is None:  # deleted since: nobody to tell
         return
@@ -212,6 +214,6 @@ def deliver_notice(*, rule_id: int, notice: dict[str, Any], first_try: bool = Tr
     # Signed as the job's own callbacks are (Standard Webhooks, its namespace's secret).
     headers |= signing.webhook_headers(namespace=notice["job"]["namespace"], message_id=notice["id"], body=body)
     arguments = {"method": "POST", "url": rule.url, "headers": headers, "data": body}
-    outcome = send_http(arguments, timeout=settings.ALERT_TIMEOUT_SECONDS)
+    outcome = send_http(arguments, timeout=settings.ALERT_TIMEOUT_SECONDS, transport=transport)
     if not outcome.succeeded:
         raise AlertNotDelivered(f"{rule.url}: {outcome.error}")

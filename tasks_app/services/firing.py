@@ -24,16 +24,14 @@ from django.db import connection, transaction
 from django.db.models import QuerySet
 
 from tasks_app import clock, schedules, sql
+from tasks_app.attempts import HELD, release_held_attempts
+from tasks_app.attempts.ended import Ended, attempts_ended
 from tasks_app.models import Execution, ExecutionStatus, Job, MisfirePolicy, OverlapPolicy
-from tasks_app.services.ended import Ended, attempts_ended
 from tasks_app.triggers import stored_trigger
 
 logger = logging.getLogger(__name__)
 # Occurrences looked at for one job in one claim; a job further behind continues next time.
 MAX_OCCURRENCES_PER_CLAIM = 1000
-# The due time of an attempt held back by the "queue one" overlap policy until the run before
-# it finishes (see release_held_attempt).
-HELD = datetime(9999, 1, 1, tzinfo=UTC)
 UNFINISHED = (ExecutionStatus.QUEUED, ExecutionStatus.RUNNING)
 
 
@@ -126,12 +124,6 @@ def _unfinished_runs(jobs: list[Job]) -> dict[int, set[str]]:
         for job_id, due_at in rows:
             busy.setdefault(job_id, set()).add("held" if due_at == HELD else "running")
     return busy
-
-
-def release_held_attempt(execution: Execution) -> None:
-    """When a run of a "queue one" job ends, the attempt held behind it becomes due."""
-    if execution.job_id is not None and execution.job and execution.job.overlap_policy == OverlapPolicy.QUEUE:
-        Execution.objects.filter(job_id=execution.job_id, status=ExecutionStatus.QUEUED, due_at=HELD).update(due_at=clock.now())
 
 
 def claim_due_occurrences(*, now: datetime | None = None, until: datetime | None = None, limit: int | None = None) -> int:
@@ -233,10 +225,7 @@ def _fail_unreported(attempts: QuerySet[Execution], now: datetime) -> int:
     failed = attempts.update(status=ExecutionStatus.FAILED, awaiting_report=False, finished_at=now, error="no report before the deadline")
     if failed:
         attempts_ended([Ended(e) for e in Execution.objects.filter(pk__in=found, status=ExecutionStatus.FAILED).select_related("job")])
-        held = Execution.objects.filter(
-            job_id__in=job_ids, job__overlap_policy=OverlapPolicy.QUEUE, status=ExecutionStatus.QUEUED, due_at=HELD
-        )
-        held.update(due_at=now)
+        release_held_attempts(job_ids, now)
     return failed
 
 

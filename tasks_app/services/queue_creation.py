@@ -1,4 +1,4 @@
-"""Creating pull-queue tasks in batches: the creations that arrive together (see group_commit)
+"""Creating pull-queue tasks in batches: the creations that arrive together (see tasks_app.worker.group_commit)
 as one transaction of one SELECT (for the HashCodes given), one INSERT of tasks and one INSERT
 of history (on PostgreSQL both INSERTs are one statement). A task chained to a prior takes the
 one-task path (it locks its prior), in the same transaction. Each creation gets its own result,

@@ -1,6 +1,6 @@
 """Handing out pull-queue tasks and taking their reports, in batches.
 
-Each function takes a batch (the claims or reports that arrived together, see group_commit)
+Each function takes a batch (the claims or reports that arrived together, see tasks_app.worker.group_commit)
 and makes it one transaction with a fixed number of statements, whatever its size: a claim
 batch is one ``UPDATE … RETURNING`` and one INSERT of history; a report batch is one locking
 SELECT, one UPDATE and one INSERT (a report that moves a chain takes the per-task path). On

@@ -75,7 +75,7 @@ def test_a_report_before_the_pending_outcome_is_recorded_stands() -> None:
 
 
 def test_an_unreported_attempt_failing_releases_the_attempt_held_behind_it() -> None:
-    from tasks_app.services.firing import HELD
+    from tasks_app.attempts import HELD
 
     waiting = services.trigger_job(job=make_job(overlap_policy="queue"))
     Execution.objects.filter(pk=waiting.pk).update(status=ExecutionStatus.RUNNING, started_at=timezone.now())
@@ -102,7 +102,7 @@ def test_an_unreported_attempt_counts_as_failed_in_the_metrics(redis_client, dja
 def test_the_task_result_follows_the_attempt_from_awaiting_to_reported() -> None:
     from django_celery_results.models import TaskResult
 
-    from tasks_app.services.task_results import TaskRecord
+    from tasks_app.attempts.task_results import TaskRecord
 
     execution = running_attempt()
     services.record_outcome(execution=execution, outcome=accepted(30), task=TaskRecord("task-awaiting"))
@@ -115,7 +115,7 @@ def test_the_task_result_follows_the_attempt_from_awaiting_to_reported() -> None
 def test_a_report_before_the_accepted_answer_is_recorded_decides_the_task_result() -> None:
     from django_celery_results.models import TaskResult
 
-    from tasks_app.services.task_results import TaskRecord
+    from tasks_app.attempts.task_results import TaskRecord
 
     execution = running_attempt()
     services.complete_pending(execution_id=execution.pk, succeeded=True)

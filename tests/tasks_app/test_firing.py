@@ -166,7 +166,7 @@ def test_overlap_policies(policy: str, statuses: list[str]) -> None:
     rows = list(Execution.objects.filter(job=job).order_by("scheduled_for"))
     assert [row.status for row in rows] == statuses
     if policy == "queue":
-        from tasks_app.services.firing import HELD
+        from tasks_app.attempts import HELD
 
         assert rows[1].due_at == HELD  # held until the first run ends
         services.run_execution(execution_id=rows[0].pk)  # fails (nothing listens) and ends
@@ -237,7 +237,7 @@ def test_attempts_due_within_the_send_ahead_window_are_sent_before_they_are_due(
 
 
 def test_a_change_takes_back_an_occurrence_sent_ahead_that_no_worker_has_taken() -> None:
-    from tasks_app.services.claims import ClaimRequest, claim_many
+    from tasks_app.attempts.claims import ClaimRequest, claim_many
 
     job = make_job(trigger={"kind": "delay", "seconds": 10})
     now = timezone.now()

@@ -18,22 +18,19 @@ from django_celery_results.models import TaskResult
 from werkzeug import Response
 
 from scheduler_project.celery import app
+from tasks_app.attempts.task_results import AttemptFailed
 from tasks_app.models import Execution
-from tasks_app.services import executions
-from tasks_app.services.task_results import AttemptFailed
 from tasks_app.tasks import expire_queue_leases
 from tests.conftest import wait_for
 from tests.factories import make_job
 from tests.tasks_app.test_worker import fire_due
 
 
-@pytest.mark.usefixtures("celery_worker")
-def test_lateness_is_the_call_start_minus_due(receiver, settings, monkeypatch) -> None:
+@pytest.mark.usefixtures("celery_worker_one_callback_thread")
+def test_lateness_is_the_call_start_minus_due(receiver, settings) -> None:
     """Three attempts due together share one callback thread: the third begins about two calls
     late, and its record says so (the planned start would read the same for all three)."""
     settings.EXECUTION_MESSAGE_SIZE = 3
-    settings.WORKER_CALLBACK_THREADS = 1
-    monkeypatch.setattr(executions, "_pools", {})  # this worker's pools, made with these settings
     arrived: dict[int, float] = {}
 
     def slow(request: Any) -> Response:

@@ -10,7 +10,6 @@ from werkzeug import Response
 
 from tasks_app import services
 from tasks_app.models import Execution
-from tasks_app.services import executions
 from tasks_app.tasks import send_executions
 from tests.conftest import wait_for
 from tests.factories import make_job
@@ -72,15 +71,13 @@ def test_attempts_due_together_share_a_message_and_each_is_recorded(receiver, se
     assert results.count() == 6 and len(receiver.log) == 6
 
 
-@pytest.mark.usefixtures("celery_worker")
-def test_attempts_waiting_for_a_callback_thread_extend_their_claim_before_calling(receiver, settings, monkeypatch) -> None:
+@pytest.mark.usefixtures("celery_worker_one_callback_thread")
+def test_attempts_waiting_for_a_callback_thread_extend_their_claim_before_calling(receiver, settings) -> None:
     """A message's attempts are claimed together as it arrives. With one callback thread the
     later ones wait longer than half their grace: each extends its claim before calling, so the
     sweep, running all along, never queues one again and nothing is called twice."""
     settings.EXECUTION_MESSAGE_SIZE = 5
-    settings.WORKER_CALLBACK_THREADS = 1
     settings.EXECUTION_RECOVERY_GRACE_SECONDS = 1
-    monkeypatch.setattr(executions, "_pools", {})  # this worker's pools, made with these settings
     receiver.expect_request("/slow").respond_with_handler(lambda request: (time.sleep(0.9), Response("ok"))[1])
     jobs = [make_job(callback={"url": receiver.url_for("/slow"), "timeout_seconds": 3}) for _ in range(5)]
     recovered = 0

@@ -1,10 +1,13 @@
-"""Claiming attempts: queued -> running, before the callback is called.
+"""Claiming attempts: queued -> running, before the callback is called; and what a claim decides
+after it.
 
-A batch (the attempts a worker's threads start together, see group_commit) is one SELECT of the
-executions with their jobs' callbacks and one conditional UPDATE, so a duplicate message, or a
-message another worker already took, claims nothing. The running row carries its deadline: an
-attempt whose worker died is queued again once it passes (firing.recover_lost_executions). A
-claimed attempt that may not call yet (its target is busy, see host_limits) is given back.
+A batch (the attempts a worker's threads start together, see tasks_app.worker.group_commit) is
+one SELECT of the executions with their jobs' callbacks and one conditional UPDATE, so a
+duplicate message, or a message another worker already took, claims nothing. The running row
+carries its deadline: an attempt whose worker died is queued again once it passes
+(firing.recover_lost_executions), and an outcome is recorded only while the claim that made the
+call still holds (``held_by_their_claims``). A claimed attempt that may not call yet (its target
+is busy, see host_limits) is given back (``defer_many``).
 """
 
 from __future__ import annotations
@@ -15,9 +18,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
+from django_celery_results.models import TaskResult
 
 from tasks_app import clock, signing, sql
+from tasks_app import redis as platform_redis
+from tasks_app.attempts.task_results import store_task_results
 from tasks_app.callbacks import Callback, build_callback
 from tasks_app.exceptions import InvalidInput
 from tasks_app.models import Execution, ExecutionStatus, Job
@@ -135,7 +141,7 @@ def _move_to_running(ids: list[int], now: datetime, deadline: datetime) -> int:
 def claim_is_fresh(execution: Execution, callback: Callback) -> bool:
     """False when a claimed attempt has used up more than half its grace before calling: it
     waited for a free callback thread (claimed with its whole message, see
-    executions.run_executions). Its call could outlast the claim: extend it first."""
+    lifecycle.run_executions). Its call could outlast the claim: extend it first."""
     left = clock.seconds_until(execution.deadline_at)  # type: ignore[arg-type]
     return left >= claim_seconds(callback) - settings.EXECUTION_RECOVERY_GRACE_SECONDS / 2
 
@@ -175,3 +181,36 @@ def give_back_many(attempts: Sequence[GiveBack]) -> None:
         execution.dispatched_at = execution.started_at = execution.deadline_at = None
     still_running = f" AND {sql.unindexed_test('status')}"
     sql.update_each([a.execution for a in attempts], GIVEN_BACK_FIELDS, where=still_running, where_params=[ExecutionStatus.RUNNING])
+
+
+@dataclass(frozen=True)
+class Deferral:
+    """A claimed attempt given back because its target had no free slot, and its task's TaskResult."""
+
+    give_back: GiveBack
+    task_result: TaskResult
+
+
+def defer_many(deferrals: Sequence[Deferral]) -> list[None]:
+    """Attempts deferred together: given back, with their tasks' TaskResults, in one transaction;
+    beat is woken for the first of them to fall due."""
+    with transaction.atomic():
+        give_back_many([d.give_back for d in deferrals])
+        store_task_results([d.task_result for d in deferrals])
+    platform_redis.wake_scheduler(min(d.give_back.due_at for d in deferrals).timestamp())
+    return [None] * len(deferrals)
+
+
+def held_by_their_claims(executions: Sequence[Execution]) -> list[bool]:
+    """For each claimed execution, whether the claim that made it running still holds: its row
+    still has the deadline that claim wrote (recovery clears it, the next claim writes another;
+    a callee's early report keeps it). The rows stay locked until the transaction ends, so the
+    sweep cannot take them meanwhile."""
+    if not executions:
+        return []
+    table = sql.quote(Execution._meta.db_table)
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    statement = f"SELECT id, deadline_at FROM {table} WHERE id IN ({sql.placeholders(len(executions))}){lock}"
+    fields = [sql.field(Execution, "id"), sql.field(Execution, "deadline_at")]
+    deadlines = dict(sql.select(statement, [e.pk for e in executions], fields))
+    return [e.pk in deadlines and deadlines[e.pk] == e.deadline_at for e in executions]

@@ -1,7 +1,7 @@
 """Starting work at a given moment on an executor, without holding one of its threads meanwhile.
 
 Attempts arrive at a worker a moment before they are due (SCHEDULER_SEND_AHEAD_SECONDS). Each
-waits here, in one timer thread per process, and goes to a callback thread when its moment
+waits here, in one timer thread per worker runtime, and goes to a callback thread when its moment
 comes: a callback thread that slept through the wait could not call anything else meanwhile.
 """
 
@@ -24,7 +24,9 @@ class StartTimer:
         self._waiting: list[tuple[float, int, Callable[[], Any]]] = []  # (monotonic start, order, start)
         self._order = itertools.count()
         self._changed = threading.Condition()
-        threading.Thread(target=self._run, name="start-timer", daemon=True).start()
+        self._stopped = False
+        self._thread = threading.Thread(target=self._run, name="start-timer", daemon=True)
+        self._thread.start()
 
     def submit_in(self, seconds: float, fn: Callable[..., T], /, *args: Any) -> Future[T]:
         """``fn(*args)`` on the executor ``seconds`` from now; its future resolves as the call ends."""
@@ -40,13 +42,26 @@ class StartTimer:
             self._changed.notify()
         return future
 
+    def stop(self) -> None:
+        """End the timer thread once what waits has started (the worker stops its timer after
+        its pool, when no task waits for work still to start)."""
+        with self._changed:
+            self._stopped = True
+            self._changed.notify()
+        self._thread.join()
+
     def _run(self) -> None:
-        while True:
-            with self._changed:
-                while not self._waiting or self._waiting[0][0] > time.monotonic():
-                    self._changed.wait(self._waiting[0][0] - time.monotonic() if self._waiting else None)
-                _, _, start = heapq.heappop(self._waiting)
+        while (start := self._next_start()) is not None:
             start()
+
+    def _next_start(self) -> Callable[[], Any] | None:
+        """The next start once its moment comes; None once stopped with nothing waiting."""
+        with self._changed:
+            while not self._waiting or self._waiting[0][0] > time.monotonic():
+                if self._stopped and not self._waiting:
+                    return None
+                self._changed.wait(self._waiting[0][0] - time.monotonic() if self._waiting else None)
+            return heapq.heappop(self._waiting)[2]
 
 
 def _run_into(future: Future[T], fn: Callable[..., T], /, *args: Any) -> None:

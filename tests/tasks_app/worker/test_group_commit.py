@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tasks_app.services.group_commit import GroupCommit
+from tasks_app.worker.group_commit import GroupCommit
 
 
 class Recorder:

@@ -10,8 +10,7 @@ import pytest
 from django.db import connection
 
 from tasks_app import clock, sql
-from tasks_app.models import Execution
-from tasks_app.services.claims import (
+from tasks_app.attempts.claims import (
     ClaimRequest,
     GiveBack,
     claim_many,
@@ -20,6 +19,7 @@ from tasks_app.services.claims import (
     give_back_many,
     seconds_until_start,
 )
+from tasks_app.models import Execution
 from tests.factories import make_job
 
 pytestmark = pytest.mark.django_db

@@ -9,12 +9,12 @@ from datetime import timedelta
 import pytest
 
 from tasks_app import clock
+from tasks_app.attempts.claims import ClaimRequest, claim_many
+from tasks_app.attempts.lifecycle import Record, record_many
+from tasks_app.attempts.task_results import TaskRecord
 from tasks_app.callbacks import Outcome
 from tasks_app.models import Execution
-from tasks_app.services.claims import ClaimRequest, claim_many
-from tasks_app.services.executions import _Record, _record_many
 from tasks_app.services.firing import recover_lost_executions
-from tasks_app.services.task_results import TaskRecord
 from tests.factories import make_job
 
 pytestmark = pytest.mark.django_db
@@ -34,11 +34,11 @@ def claimed_twice() -> tuple[Execution, Execution]:
 
 def test_a_superseded_holders_late_outcome_is_dropped() -> None:
     first, second = claimed_twice()
-    _record_many([_Record(first, Outcome(succeeded=False, request={"by": "first"}, error="late"), TaskRecord("task-first"))])
+    record_many([Record(first, Outcome(succeeded=False, request={"by": "first"}, error="late"), TaskRecord("task-first"))])
     stored = Execution.objects.get(pk=first.pk)
     assert stored.status == "running" and stored.deadline_at == second.deadline_at and stored.error != "late"
     assert Execution.objects.filter(job_id=first.job_id).count() == 1  # the late failure queued no retry
-    _record_many([_Record(second, Outcome(succeeded=True, request={"by": "second"}, response_status=200), TaskRecord("task-second"))])
+    record_many([Record(second, Outcome(succeeded=True, request={"by": "second"}, response_status=200), TaskRecord("task-second"))])
     stored.refresh_from_db()
     assert stored.status == "succeeded" and stored.request == {"by": "second"} and stored.task_id == "task-second"
 
@@ -49,9 +49,9 @@ def test_the_current_holders_outcome_is_recorded_beside_a_dropped_one() -> None:
     job = make_job(trigger={"kind": "at", "at": (now + timedelta(days=1)).isoformat()})
     other = Execution.objects.create(job=job, scheduled_for=now, attempt=1, reason="manual", due_at=now)
     [(other_claimed, _)] = claim_many([ClaimRequest(other.pk, "task-other")])
-    _record_many([
-        _Record(first, Outcome(succeeded=True, request={}), TaskRecord("task-first")),
-        _Record(other_claimed, Outcome(succeeded=True, request={}), TaskRecord("task-other")),
+    record_many([
+        Record(first, Outcome(succeeded=True, request={}), TaskRecord("task-first")),
+        Record(other_claimed, Outcome(succeeded=True, request={}), TaskRecord("task-other")),
     ])  # fmt: skip
     assert Execution.objects.get(pk=other.pk).status == "succeeded"
     assert Execution.objects.get(pk=first.pk).status == "running"

@@ -5,7 +5,7 @@ Two ways to call it. Plain ``commit(item)``: the calling thread queues its item 
 writer's lock; if a writer before it already wrote the item it is done at once, otherwise it
 writes everything queued so far, on its own database connection. With one thread (prefork,
 solo) every batch is that thread's one item, written with no hand-off. ``commit(item, on=executor)``:
-the item is written by ``executor`` (one thread: the process's database thread), so the many
+the item is written by ``executor`` (one thread: the worker runtime's database thread), so the many
 callback threads of a worker process share one connection instead of opening one each. Either
 way, under load the batches grow by themselves (as many items as arrived while the last batch
 was written), and each caller waits until its own item is committed, so a task is acknowledged
