@@ -143,6 +143,13 @@ class Processes:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=10)
 
+    def stop(self, name: str) -> int:
+        """A warm shutdown: SIGTERM to the process alone (its pool's children are its to stop);
+        returns its exit code."""
+        process = self.running.pop(name)
+        process.send_signal(signal.SIGTERM)
+        return process.wait(timeout=30)
+
     def stop_all(self) -> None:
         for name in list(self.running):
             process = self.running.pop(name)
