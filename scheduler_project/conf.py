@@ -176,7 +176,7 @@ class Execution(Group):
 
 @dataclass(frozen=True)
 class Retention(Group):
-    """The purge (tasks_app/services/retention.py) and the vacuum backstop (services/vacuum.py)."""
+    """The purge (tasks_app/maintenance/retention.py) and the vacuum backstop (maintenance/vacuum.py)."""
 
     # Finished executions and their TaskResults are purged this many days after they finished;
     # failures after at least EXECUTION_FAILURE_RETENTION_DAYS; per namespace: "billing=90,audit=365".

@@ -246,7 +246,7 @@ def periodic(task: str, every_seconds: int, *, priority: int, expires: int) -> d
 CELERY_BEAT_MAX_LOOP_INTERVAL = 5
 CELERY_DB_REUSE_MAX = env.broker.CELERY_DB_REUSE_MAX
 # No celery.backend_cleanup (one unbounded DELETE of every TaskResult older than a day, installed
-# by beat whenever this is set): tasks_app.services.retention purges them, in batches.
+# by beat whenever this is set): tasks_app.maintenance.retention purges them, in batches.
 CELERY_RESULT_EXPIRES = None
 
 # --- Jobs ----------------------------------------------------------------------------------
@@ -275,7 +275,7 @@ WORKER_CALLBACK_THREADS = env.execution.WORKER_CALLBACK_THREADS
 HEARTBEAT_TTL_SECONDS = env.execution.HEARTBEAT_TTL_SECONDS
 HEARTBEAT_EVERY_SECONDS = conf.HEARTBEAT_EVERY_SECONDS
 
-# --- Retention and the vacuum backstop (tasks_app/services/retention.py, vacuum.py) ------------
+# --- Retention and the vacuum backstop (tasks_app/maintenance/retention.py, vacuum.py) ---------
 EXECUTION_RETENTION_DAYS = env.retention.EXECUTION_RETENTION_DAYS
 EXECUTION_FAILURE_RETENTION_DAYS = env.retention.EXECUTION_FAILURE_RETENTION_DAYS
 EXECUTION_RETENTION_BY_NAMESPACE = env.retention.EXECUTION_RETENTION_BY_NAMESPACE
