@@ -36,3 +36,9 @@ def test_the_worker_side_imports_no_beat_module(path: Path) -> None:
 
 def test_beat_calls_into_the_attempt_lifecycle() -> None:
     assert "tasks_app.attempts" in imported_modules(ROOT / "tasks_app/services/firing.py")
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "tasks_app").rglob("*.py")), ids=lambda path: str(path.relative_to(ROOT)))
+def test_the_domain_imports_no_dialect(path: Path) -> None:
+    """The dialects sit on the domain, never the other way round (docs/architecture.md)."""
+    assert not {name for name in imported_modules(path) if name == "api_app" or name.startswith("api_app.")}
