@@ -4,6 +4,9 @@ none of beat's modules; beat and the worker both call into the lifecycle instead
 from __future__ import annotations
 
 import ast
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -42,3 +45,13 @@ def test_beat_calls_into_the_attempt_lifecycle() -> None:
 def test_the_domain_imports_no_dialect(path: Path) -> None:
     """The dialects sit on the domain, never the other way round (docs/architecture.md)."""
     assert not {name for name in imported_modules(path) if name == "api_app" or name.startswith("api_app.")}
+
+
+def test_a_worker_process_loads_no_beat_module() -> None:
+    """What the worker loads, not only what its modules name: importing its tasks (and through
+    them the services package) leaves beat's modules unloaded."""
+    beat = sorted(BEAT)
+    probe = f"import sys, django; django.setup(); import tasks_app.tasks; print(sorted(m for m in sys.modules if m in {beat!r}))"
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "scheduler_project.settings"}
+    loaded = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    assert loaded.stdout.strip().splitlines()[-1] == "[]"
