@@ -5,6 +5,7 @@ it gone (or replaced by another beat that found it gone) sends those attempts ag
 
 from __future__ import annotations
 
+import os
 import uuid
 from functools import lru_cache
 
@@ -20,6 +21,10 @@ MARKER = "broker:marker"
 def _broker_client() -> redis.Redis:
     url = settings.CELERY_BROKER_URL
     return platform_redis.client() if _is_platform_redis(url) else redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=2)
+
+
+# A forked child builds its own (see tasks_app.redis._forget_inherited_client).
+os.register_at_fork(after_in_child=_broker_client.cache_clear)
 
 
 def _is_platform_redis(broker_url: str) -> bool:

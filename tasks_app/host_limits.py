@@ -116,7 +116,9 @@ def _wait_for_slot(lease: Lease, scope: str, limit: int, lease_seconds: float) -
     deadline = time.monotonic() + settings.CALLBACK_HOST_LIMIT_WAIT_SECONDS
     pause = FIRST_PAUSE_SECONDS
     while True:
-        running = int(_take_slot()(keys=[lease.key], args=[limit, max(1, round(lease_seconds * 1000)), lease.token]))
+        running = int(
+            _take_slot()(keys=[lease.key], args=[limit, max(1, round(lease_seconds * 1000)), lease.token], client=platform_redis.client())
+        )
         if running < 0:
             return lease
         if time.monotonic() + pause > deadline:
@@ -127,5 +129,6 @@ def _wait_for_slot(lease: Lease, scope: str, limit: int, lease_seconds: float) -
 
 @lru_cache(maxsize=1)
 def _take_slot() -> Script:
-    """Sent by its SHA (the script itself only when Redis does not know it yet)."""
+    """Sent by its SHA (the script itself only when Redis does not know it yet), on the caller's
+    client: this process's, not the one it was registered on before a fork."""
     return platform_redis.client().register_script(_TAKE_SLOT)

@@ -4,6 +4,7 @@ Failures here are logged, never raised into a request: the scheduler polls anywa
 from __future__ import annotations
 
 import logging
+import os
 from functools import lru_cache
 from typing import Any
 
@@ -28,6 +29,16 @@ def client() -> redis.Redis:
     if sentinel_set is None:
         return redis.Redis.from_url(settings.REDIS_URL, **CONNECTION_OPTIONS)
     return sentinel_master(sentinel_set)
+
+
+def _forget_inherited_client() -> None:
+    """A forked child (a prefork pool's) builds its own client. The inherited pool may have been
+    in use by a parent's thread (the heartbeat) at the fork: its lock is then held forever in
+    the child, and redis-py's reset of a pool after a fork waits on that lock."""
+    client.cache_clear()
+
+
+os.register_at_fork(after_in_child=_forget_inherited_client)
 
 
 def sentinel_master(sentinel_set: SentinelSet) -> redis.Redis:

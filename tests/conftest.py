@@ -164,6 +164,17 @@ class Processes:
         return (self.tmp_path / f"{name}.log").read_text(errors="replace")
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[Any]:
+    """A failed test that ran processes shows the tail of each one's log."""
+    report = yield
+    group = getattr(item, "funcargs", {}).get("processes")
+    if report.failed and call.when == "call" and isinstance(group, Processes):
+        for log in sorted(group.tmp_path.glob("*.log")):
+            report.sections.append((f"log of {log.stem}", log.read_text(errors="replace")[-8000:]))
+    return report
+
+
 @pytest.fixture
 def processes(transactional_db: None, redis_client: redis.Redis, tmp_path: Path) -> Iterator[Processes]:
     group = Processes(tmp_path)
