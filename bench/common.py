@@ -148,6 +148,13 @@ class Receiver:
         return self.arrivals
 
 
+def machine_load(when: str) -> str:
+    """The machine's load averages, printed beside a bench's tables: figures from a busy machine
+    are not comparable with a quiet one's."""
+    one, five, fifteen = os.getloadavg()
+    return f"load average (1/5/15 min) {one:.2f} / {five:.2f} / {fifteen:.2f} {when}"
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.common import Process, percentile, pool_spec, print_table, recreate_database, wait_for  # noqa: E402
+from bench.common import Process, machine_load, percentile, pool_spec, print_table, recreate_database, wait_for  # noqa: E402
 from bench.execution_support import Receiver, WriteCounter, bench_database_url, environment  # noqa: E402
 
 FAR_FUTURE = timedelta(days=1)
@@ -414,6 +414,7 @@ def main() -> None:
 
 
 def run(bench: Bench, args: argparse.Namespace) -> None:
+    print(machine_load("at the start"), flush=True)
     keepalive, close = bench.receiver.ceiling(keepalive=True), bench.receiver.ceiling(keepalive=False)
     print(f"receiver ceiling (nginx, wrk -c32 POST): {keepalive:,.0f} req/s keep-alive, {close:,.0f} req/s new connection each", flush=True)
     results: list[Result] = []
@@ -427,6 +428,7 @@ def run(bench: Bench, args: argparse.Namespace) -> None:
         f"Execution path, N={args.n:,} HTTP callbacks per variant (receiver: {keepalive:,.0f} req/s keep-alive)",
         COLUMNS, [r.row() for r in results],
     )  # fmt: skip
+    print(machine_load("at the end"), flush=True)
     if args.soak:
         pool, concurrency, processes = pool_spec(args.pools.split(",")[0])
         bench.soak(pool, concurrency, processes, args.soak)

@@ -33,7 +33,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import free_port, log_file, print_table, recreate_database, wait_for  # noqa: E402
+from bench.common import free_port, log_file, machine_load, print_table, recreate_database, wait_for  # noqa: E402
 from bench.queues_clients import Client, GrpcClient, RestClient, Tally, Tickets, redis_list, work  # noqa: E402
 
 CREATORS = 4
@@ -180,7 +180,7 @@ def bench(database: str, counts: list[int], tasks: int, vias: list[str]) -> bool
     prepare(database)
     server, port = start_grpc()
     web, base = start_web(ROOT / "var" / "bench-queues-web.log")
-    print(f"\nqueues benchmark on {database.split('@')[-1]}; load average {os.getloadavg()[0]:.2f} at the start")
+    print(f"\nqueues benchmark on {database.split('@')[-1]}; {machine_load('at the start')}")
     try:
         with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
             clients: dict[str, tuple[Client, int]] = {
@@ -195,7 +195,7 @@ def bench(database: str, counts: list[int], tasks: int, vias: list[str]) -> bool
         reference = redis_list(platform_redis.client(), receivers=row["receivers"], count=tasks, creators=CREATORS, timed=timed)
         row["Redis list/s"], row["ours/list %"] = reference, 100 * row["end-to-end/s"] / reference
     print_table(f"queues on {database.split('@')[-1]}", list(rows[0]), [list(row.values()) for row in rows])
-    print(f"load average {os.getloadavg()[0]:.2f} at the end")
+    print(machine_load("at the end"))
     return all(row["exactly once"] == "yes" for row in rows)
 
 

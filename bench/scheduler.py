@@ -30,6 +30,7 @@ from bench.common import (
     Receiver,
     bench_environment,
     celery,
+    machine_load,
     percentile,
     pool_spec,
     print_table,
@@ -438,6 +439,7 @@ def main() -> None:
 
     django.setup()
     log_dir = Path(tempfile.mkdtemp(prefix="bench-scheduler-"))
+    print(machine_load("at the start"), flush=True)
     results: list[Result] = []
     for size in (int(s) for s in args.sizes.split(",")):
         results.append(run_ours(size, args.duration, beats=1, kill_one=False, pool=args.pool, log_dir=log_dir))
@@ -455,6 +457,7 @@ def main() -> None:
         COLUMNS,
         [r.row() for r in results],
     )
+    print(machine_load("at the end"))
 
 
 if __name__ == "__main__":
