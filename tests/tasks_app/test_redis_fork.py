@@ -1,83 +1,88 @@
 """A prefork pool's child forks from a parent whose heartbeat thread uses the platform's Redis
-client: the child must never wait on a lock that thread held at the fork."""
+client: the child must never wait on a lock that thread held at the fork.
+
+Each case runs in a fresh process (the test process has threads of its own whose locks a fork
+would also copy): a thread holds the client's pool lock, the main thread forks, and the child
+uses Redis the way a pool child does."""
 
 from __future__ import annotations
 
 import os
-import signal
-import threading
-import time
-from collections.abc import Callable
-from typing import Any
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
-import redis
 
+ROOT = Path(__file__).resolve().parents[2]
+CHILD_SECONDS = 10
+
+SCRIPT = """
+import os, signal, sys, threading, time
+import django
+django.setup()
+from django.conf import settings
 from tasks_app import broker_marker, host_limits
 from tasks_app import redis as platform_redis
 
-CHILD_SECONDS = 10
+settings.CALLBACK_MAX_CONCURRENT_PER_HOST = 5
 
 
-def _forked_while_the_pool_is_busy(use: Callable[[], object]) -> int:
-    """Fork while another thread holds the platform client's pool lock (as the heartbeat thread
-    does while it takes a connection); the child calls ``use``. Returns the child's exit code,
-    or -1 when it hung past CHILD_SECONDS."""
-    pool = platform_redis.client().connection_pool
-    held, forked = threading.Event(), threading.Event()
-
-    def hold_the_lock() -> None:
-        with pool._lock:  # type: ignore[attr-defined]
-            held.set()
-            forked.wait(CHILD_SECONDS)
-
-    holder = threading.Thread(target=hold_the_lock)
-    holder.start()
-    held.wait(CHILD_SECONDS)
-    pid = os.fork()
-    if pid == 0:  # the child: exits without running the parent's cleanup
-        signal.alarm(CHILD_SECONDS)
-        try:
-            use()
-            os._exit(0)
-        except BaseException:
-            os._exit(1)
-    forked.set()
-    holder.join()
-    deadline = time.monotonic() + CHILD_SECONDS + 5
-    while time.monotonic() < deadline:
-        done, status = os.waitpid(pid, os.WNOHANG)
-        if done:
-            return os.waitstatus_to_exitcode(status)
-        time.sleep(0.05)
-    os.kill(pid, signal.SIGKILL)
-    os.waitpid(pid, 0)
-    return -1
-
-
-def _took_a_slot(lease: object) -> None:
+def took_a_slot():
+    lease = host_limits.acquire("127.0.0.1:1", lease_seconds=1)
     assert isinstance(lease, host_limits.Lease) and lease.token
     lease.release()
 
 
+uses = {
+    "platform client": lambda: platform_redis.client().ping(),
+    "broker marker": lambda: broker_marker._broker_client().ping(),
+    "host-limit script": took_a_slot,
+}
+use, SECONDS = uses[sys.argv[1]], int(sys.argv[2])
+platform_redis.client().ping()  # the parent's pool has a connection; its script is registered
+broker_marker._broker_client()
+host_limits._take_slot()
+pool = platform_redis.client().connection_pool
+held, forked = threading.Event(), threading.Event()
+
+
+def hold_the_lock():
+    with pool._lock:
+        held.set()
+        forked.wait(SECONDS)
+
+
+holder = threading.Thread(target=hold_the_lock)
+holder.start()
+held.wait(SECONDS)
+pid = os.fork()
+if pid == 0:
+    signal.alarm(SECONDS)
+    try:
+        use()
+        os._exit(0)
+    except BaseException:
+        os._exit(1)
+forked.set()
+holder.join()
+_, status = os.waitpid(pid, 0)
+code = os.waitstatus_to_exitcode(status)
+print("the child hung until its alarm" if code == -signal.SIGALRM else f"the child exited {code}")
+sys.exit(0 if code == 0 else 1)
+"""
+
+
 @pytest.mark.usefixtures("redis_client")
-@pytest.mark.parametrize(
-    "use",
-    [
-        lambda: platform_redis.client().ping(),
-        lambda: broker_marker._broker_client().ping(),
-        lambda: _took_a_slot(host_limits.acquire("127.0.0.1:1", lease_seconds=1)),
-    ],
-    ids=["platform client", "broker marker", "host-limit script"],
-)
-def test_a_forked_child_uses_redis_whatever_its_parent_held(use: Callable[[], object], settings: Any) -> None:
-    settings.CALLBACK_MAX_CONCURRENT_PER_HOST = 5
-    platform_redis.client().ping()  # the parent's pool exists and has a connection
-    broker_marker._broker_client()
-    host_limits._take_slot()
-    assert _forked_while_the_pool_is_busy(use) == 0
-
-
-def test_the_parent_keeps_its_client() -> None:
-    before = platform_redis.client()
-    assert isinstance(before, redis.Redis) and platform_redis.client() is before
+@pytest.mark.parametrize("use", ["platform client", "broker marker", "host-limit script"])
+def test_a_forked_child_uses_redis_whatever_its_parent_held(use: str) -> None:
+    env = os.environ | {"DJANGO_SETTINGS_MODULE": "scheduler_project.test_settings"}
+    done = subprocess.run(
+        [sys.executable, "-c", SCRIPT, use, str(CHILD_SECONDS)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=CHILD_SECONDS + 30,
+    )
+    assert done.returncode == 0, f"{done.stdout.strip()}\n{done.stderr[-3000:]}"
