@@ -126,7 +126,7 @@ def _update_with_history(settled: list[tuple[QueueTask, str, str]], now: datetim
     statement = (
         f"WITH settled AS ({update} RETURNING {table}.id, {table}.state, {table}.retry_count, {table}.deliveries)"
         f" INSERT INTO {events} ({_EVENT_COLUMNS}) SELECT settled.id, %s, given.kind, settled.state, settled.retry_count,"
-        " settled.deliveries, given.note FROM settled JOIN unnest(%s::bigint[], %s::text[], %s::text[]) AS given(id, kind, note)"
+        " settled.deliveries, given.note FROM settled JOIN unnest(%b::bigint[], %b::text[], %b::text[]) AS given(id, kind, note)"
         " ON given.id = settled.id"
     )
     at = sql.prep(sql.field(QueueTaskEvent, "at"), now)
@@ -140,7 +140,7 @@ def _with_history(update: str) -> str:
     return (
         f"WITH claimed AS ({update}), history AS (INSERT INTO {events} ({_EVENT_COLUMNS})"
         " SELECT claimed.id, %s, %s, claimed.state, claimed.retry_count, claimed.deliveries, given.note"
-        " FROM claimed JOIN unnest(%s::bigint[], %s::text[]) AS given(id, note) ON given.id = claimed.id)"
+        " FROM claimed JOIN unnest(%b::bigint[], %b::text[]) AS given(id, note) ON given.id = claimed.id)"
         " SELECT * FROM claimed"
     )
 
