@@ -91,30 +91,15 @@ def update_each(instances: Sequence[Model], names: Sequence[str], *, where: str 
     table's); returns rows changed."""
     if not instances:
         return 0
+    if _one_statement(len(instances)):
+        statement, params = update_statement(instances, names)
+        return execute(statement + where, [*params, *where_params])
     model = type(instances[0])
     fields = [field(model, name) for name in names]
     values = [[prep(f, getattr(i, f.attname)) for f in fields] + [i.pk] for i in instances]
-    if _one_statement(len(instances)):
-        return _update_from_arrays(model, fields, values, where, where_params)
     assignments = ", ".join(f"{quote(f.column)} = %s" for f in fields)
     sql = f"UPDATE {quote(model._meta.db_table)} SET {assignments} WHERE {quote(model._meta.pk.column)} = %s{where}"  # type: ignore[union-attr]
     return _execute_each(sql, [row + list(where_params) for row in values])
-
-
-def _update_from_arrays(
-    model: type[Model], fields: list[Field[Any, Any]], values: list[list[Any]], where: str, where_params: Sequence[Any]
-) -> int:
-    """One ``UPDATE … FROM unnest(<one array per column>)`` for all the rows: on PostgreSQL a
-    statement per row, even prepared and pipelined, costs more than the row's own work."""
-    pk = model._meta.pk
-    table = quote(model._meta.db_table)
-    columns = ", ".join(f"c{n}" for n in range(len(fields) + 1))
-    assignments = ", ".join(f"{quote(f.column)} = v.c{n}" for n, f in enumerate(fields))
-    sql = (
-        f"UPDATE {table} SET {assignments} FROM {_unnest([*fields, pk])} AS v({columns})"  # type: ignore[list-item]
-        f" WHERE {table}.{quote(pk.column)} = v.c{len(fields)}{where}"  # type: ignore[union-attr]
-    )
-    return execute(sql, [*_columns(values), *where_params])
 
 
 def _unnest(fields: Sequence[Field[Any, Any]]) -> str:
@@ -148,7 +133,9 @@ def insert_each(instances: Sequence[Model], *, unique: str | None = None, replac
 
 def update_statement(instances: Sequence[Model], names: Sequence[str]) -> tuple[str, list[Any]]:
     """PostgreSQL: one ``UPDATE … FROM unnest(…)`` of each instance's ``names``, by primary key,
-    and its parameters, for a caller to extend (RETURNING, a CTE)."""
+    and its parameters, for a caller to extend (a further condition, RETURNING, a CTE): on
+    PostgreSQL a statement per row, even prepared and pipelined, costs more than the row's own
+    work."""
     model = type(instances[0])
     fields, pk = [field(model, name) for name in names], model._meta.pk
     values = [[prep(f, getattr(i, f.attname)) for f in fields] + [i.pk] for i in instances]
