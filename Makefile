@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # Worker processes `make run` starts: one per core (each runs WORKER_CONCURRENCY threads).
 WORKER_PROCESSES ?= 2
 
-.PHONY: run test lint install migrate proto bench-execution bench-scheduler bench-console bench-queues chaos partition clean
+.PHONY: run test lint install migrate proto bench-execution bench-scheduler bench-console bench-queues bench-api chaos partition clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -54,6 +54,12 @@ bench-execution: install
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light wrk >/dev/null)
 	$(PY) manage.py ensure_redis
 	$(PY) bench/execution.py $(BENCH_ARGS)
+
+# Creating jobs through the web processes `make run` starts, driven by wrk (installed when missing).
+bench-api: install
+	command -v wrk >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null)
+	$(PY) manage.py ensure_redis
+	$(PY) bench/api.py $(BENCH_ARGS)
 
 bench-queues: install
 	$(PY) manage.py ensure_redis

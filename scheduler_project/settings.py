@@ -176,12 +176,6 @@ API_THROTTLE_RATE = env.access.API_THROTTLE_RATE
 API_AUTH_FAILURE_RATE = env.access.API_AUTH_FAILURE_RATE
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-    "throttle": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
-        "LOCATION": REDIS_URL,
-        "KEY_PREFIX": f"{REDIS_KEY_PREFIX}throttle",
-        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
-    },
 }
 # Admin logins (django-axes): a username at an address is locked out for AXES_COOLOFF_TIME after
 # this many failures.

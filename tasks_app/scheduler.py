@@ -129,8 +129,9 @@ class JobScheduler(DatabaseScheduler):
 
     def enabled_models_qs(self) -> QuerySet[PeriodicTask]:
         """Stock beat's rows, less those that mirror a job (jobs fire from their own index).
-        A partial index over the rows that are not jobs' keeps this as small as they are, so a
-        change to any job reloads a handful of rows, never the table."""
+        A partial index over the rows that are not jobs' keeps this as small as they are; a
+        change to a job does not mark beat's change table at all (tasks_app.schedules), so only
+        a change to these rows reloads them."""
         return PeriodicTask.objects.filter(enabled=True).exclude(task=FIRE_JOB_TASK)
 
     def _stock_tick(self) -> float:

@@ -47,7 +47,15 @@ def _shared_schedule(model: type[ScheduleRow], **fields: object) -> ScheduleRow:
     insert, and every later ``get`` raises MultipleObjectsReturned. Here a race costs at most a
     duplicate row (harmless: the job's own trigger is what fires), never an error."""
     existing = model._default_manager.filter(**fields).order_by("pk").first()
-    return existing or model._default_manager.create(**fields)
+    return existing or _new_schedule(model, **fields)
+
+
+def _new_schedule(model: type[ScheduleRow], **fields: object) -> ScheduleRow:
+    """Inserted without its save signal: django-celery-beat's marks beat's one-row change table
+    on every schedule saved, which would make every creation wait on that one row's lock, and
+    tells stock beat nothing (no plain PeriodicTask uses a row made for a job)."""
+    [row] = model._default_manager.bulk_create([model(**fields)])
+    return row
 
 
 def periodic_task_name(job: Job) -> str:
@@ -93,7 +101,8 @@ def _schedule_fields(trigger: Trigger, job: Job) -> dict[str, object]:
         fields["start_time"], fields["expires"] = trigger.start_at, trigger.end_at
     else:
         moment = trigger.at if isinstance(trigger, At) else trigger.upcoming(job.created_at) if isinstance(trigger, Now) else None
-        fields["clocked"] = _shared_schedule(ClockedSchedule, clocked_time=moment or job.created_at)
+        # A one-shot's moment is its own (to the microsecond): looking for a row to share is a wasted query.
+        fields["clocked"] = _new_schedule(ClockedSchedule, clocked_time=moment or job.created_at)
         fields["one_off"] = True
     return fields
 
@@ -112,6 +121,10 @@ def sync_periodic_task(job: Job) -> None:
     periodic_task = job.periodic_task or PeriodicTask()
     for name, value in values.items():
         setattr(periodic_task, name, value)
+    # Beat's one-row change table (PeriodicTasks) is left alone: JobScheduler does not schedule
+    # from job rows (enabled_models_qs), and marking it would make every job change wait on
+    # that one row's lock until its transaction commits.
+    periodic_task.no_changes = True
     with _mirroring():
         periodic_task.save()
     if job.periodic_task_id != periodic_task.pk:

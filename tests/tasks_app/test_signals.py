@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.db import IntegrityError
 
-from tasks_app import schedules
+from tasks_app import schedules, services
 from tasks_app.models import Job
 from tests.factories import make_job
 
@@ -41,3 +41,19 @@ def test_mirroring_ends_with_the_save_even_when_it_fails() -> None:
     with pytest.raises(IntegrityError), schedules._mirroring():
         job.periodic_task.save()
     assert not schedules.is_mirroring_job()
+
+
+def test_mirroring_a_job_leaves_beats_change_table_alone_and_a_plain_task_still_marks_it() -> None:
+    """Beat's one-row change table is what every writer of it waits on: jobs do not touch it
+    (JobScheduler does not schedule from their rows), stock beat's own tasks still do."""
+    from django_celery_beat.models import IntervalSchedule, PeriodicTask, PeriodicTasks
+
+    before = PeriodicTasks.last_change()
+    job = make_job(trigger={"kind": "interval", "every_seconds": 30})
+    make_job(trigger=CRON)
+    make_job(trigger={"kind": "delay", "seconds": 60})
+    services.pause_job(job=job)
+    assert PeriodicTasks.last_change() == before
+    every_minute = IntervalSchedule.objects.create(every=60, period=IntervalSchedule.SECONDS)
+    PeriodicTask.objects.create(name="housekeeping", task="tasks_app.tasks.noop", interval=every_minute)
+    assert PeriodicTasks.last_change() not in (None, before)
