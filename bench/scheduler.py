@@ -40,6 +40,7 @@ from bench.common import (
 CRON_JOBS, INTERVAL_JOBS, INTERVAL_SECONDS, ONE_OFFS_PER_SECOND = 20, 800, 10, 100  # 20 + 80 + 100 = 200 fires/s
 CHURN_EVERY_SECONDS = 0.06  # 1,000 creates/changes a minute
 FAR_FUTURE_CRON = "0 0 0 1 1 *"  # yearly: loaded, never due during a run
+SEED_BATCH = 20_000
 
 
 @dataclass
@@ -78,42 +79,51 @@ COLUMNS = [
 
 
 def seed_jobs(count: int, url: str, *, prefix: str, trigger_for: Any, next_for: Any) -> list[int]:
-    """Jobs and their beat rows written in bulk (the services would take hours at 1M)."""
-    from django.db import transaction
+    """Jobs and their beat rows written in bulk (the services would take hours at 1M), with
+    PostgreSQL's COPY: every row is one template row with its own name, trigger and times."""
     from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
     from tasks_app.models import Job
 
     interval, _ = IntervalSchedule.objects.get_or_create(every=1, period=IntervalSchedule.DAYS)
+    callback = {"kind": "http", "url": url, "method": "POST", "headers": {}, "body": None, "body_format": "raw",
+                "timeout_seconds": 10, "success_regexp": None}  # fmt: skip
+    task_template = PeriodicTask(name="", task="tasks_app.tasks.fire_job", interval=interval, args="[]")
+    job_template = Job(namespace="bench", name="", trigger={}, time_zone="UTC", callback=callback)
     ids: list[int] = []
-    for start in range(0, count, 5000):
-        numbers = range(start, min(count, start + 5000))
-        with transaction.atomic():
-            rows = PeriodicTask.objects.bulk_create(
-                PeriodicTask(name=f"{prefix}-{i}", task="tasks_app.tasks.fire_job", interval=interval, args=f"[{i}]") for i in numbers
-            )
-            jobs = Job.objects.bulk_create(
-                Job(
-                    namespace="bench",
-                    name=f"{prefix}-{i}",
-                    trigger=trigger_for(i),
-                    time_zone="UTC",
-                    periodic_task=row,
-                    callback={
-                        "kind": "http",
-                        "url": url,
-                        "method": "POST",
-                        "headers": {},
-                        "body": None,
-                        "body_format": "raw",
-                        "timeout_seconds": 10,
-                        "success_regexp": None,
-                    },
-                    next_fire_at=next_for(i),
-                )  # fmt: skip
-                for i, row in zip(numbers, rows, strict=True)
-            )
-        ids.extend(job.pk for job in jobs)
+    for start in range(0, count, SEED_BATCH):
+        numbers = range(start, min(count, start + SEED_BATCH))
+        rows = copy_rows(PeriodicTask, task_template, [{"name": f"{prefix}-{i}", "args": f"[{i}]"} for i in numbers])
+        jobs = [
+            {"name": f"{prefix}-{i}", "trigger": trigger_for(i), "periodic_task_id": row, "next_fire_at": next_for(i)}
+            for i, row in zip(numbers, rows, strict=True)
+        ]
+        ids.extend(copy_rows(Job, job_template, jobs))
+    return ids
+
+
+def copy_rows(model: Any, template: Any, rows: list[dict[str, Any]]) -> list[int]:
+    """COPY one row per item of ``rows`` into ``model``'s table: ``template``'s values (each
+    prepared by its model field, defaults and auto times included) with the item's own, under
+    ids taken from the table's sequence; returns the ids."""
+    from django.db import connections, transaction
+
+    connection = connections["default"]
+    table, fields = model._meta.db_table, model._meta.concrete_fields
+    base = [field.get_db_prep_save(field.pre_save(template, True), connection) for field in fields]
+    own = [(index, field) for index, field in enumerate(fields) if field.attname in rows[0]]
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, %s)", [len(rows)])
+        ids = [row[0] for row in cursor.fetchall()]
+        pk_index = fields.index(model._meta.pk)
+        columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
+        with cursor.cursor.copy(f"COPY {connection.ops.quote_name(table)} ({columns}) FROM STDIN") as copy:
+            for pk, values in zip(ids, rows, strict=True):
+                row = list(base)
+                row[pk_index] = pk
+                for index, field in own:
+                    row[index] = field.get_db_prep_save(values[field.attname], connection)
+                copy.write_row(row)
     return ids
 
 
