@@ -133,8 +133,10 @@ def sync_periodic_task(job: Job) -> None:
 
 
 def delete_periodic_task(job: Job) -> None:
-    if job.periodic_task_id:
-        PeriodicTask.objects.filter(pk=job.periodic_task_id).delete()
+    row = PeriodicTask.objects.filter(pk=job.periodic_task_id).first() if job.periodic_task_id else None
+    if row is not None:
+        row.no_changes = True  # as in sync_periodic_task: beat's change table is not for job rows
+        row.delete()
 
 
 def disable_finished(job_ids: list[int]) -> None:

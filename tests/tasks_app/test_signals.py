@@ -53,6 +53,7 @@ def test_mirroring_a_job_leaves_beats_change_table_alone_and_a_plain_task_still_
     make_job(trigger=CRON)
     make_job(trigger={"kind": "delay", "seconds": 60})
     services.pause_job(job=job)
+    services.delete_job(job=job)
     assert PeriodicTasks.last_change() == before
     every_minute = IntervalSchedule.objects.create(every=60, period=IntervalSchedule.SECONDS)
     PeriodicTask.objects.create(name="housekeeping", task="tasks_app.tasks.noop", interval=every_minute)
