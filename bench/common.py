@@ -148,6 +148,19 @@ class Receiver:
         return self.arrivals
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a process and its children (gunicorn's workers) have used so far:
+    the server's cost per task, which the machine's load does not inflate as it does wall time."""
+    total = 0.0
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    total = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total + sum(cpu_seconds(int(child)) for child in children)
+
+
 def machine_load(when: str) -> str:
     """The machine's load averages, printed beside a bench's tables: figures from a busy machine
     are not comparable with a quiet one's."""

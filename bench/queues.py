@@ -33,7 +33,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import free_port, log_file, machine_load, print_table, recreate_database, wait_for  # noqa: E402
+from bench.common import cpu_seconds, free_port, log_file, machine_load, print_table, recreate_database, wait_for  # noqa: E402
 from bench.queues_clients import Client, GrpcClient, RestClient, Tally, Tickets, redis_list, work  # noqa: E402
 
 CREATORS = 4
@@ -47,19 +47,6 @@ def timed(job: Any, threads: int) -> float:
         for future in [pool.submit(job) for _ in range(threads)]:
             future.result()
     return time.perf_counter() - started
-
-
-def cpu_seconds(pid: int) -> float:
-    """CPU time (user + system) a process and its children (gunicorn's workers) have used so far:
-    the server's cost per task, which the machine's load does not inflate as it does wall time."""
-    total = 0.0
-    try:
-        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    total = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return total + sum(cpu_seconds(int(child)) for child in children)
 
 
 def run(client: Client, receivers: int, count: int, *, server_pid: int) -> dict[str, Any]:
