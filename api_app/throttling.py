@@ -54,12 +54,12 @@ class RedisRateThrottle(SimpleRateThrottle):
 
     def allow_request(self, request: Any, view: Any) -> bool:
         self.key = self.get_cache_key(request, view)
-        if self.rate is None or self.key is None:
+        burst, period = self.parse_rate(self.rate)  # (None, None) when there is no rate
+        if self.key is None or burst is None or period is None:
             return True
-        self.num_requests, self.duration = self.parse_rate(self.rate)
-        interval_ms = max(1, round(1000 * self.duration / max(1, self.num_requests)))
+        interval_ms = max(1, round(1000 * period / max(1, burst)))
         try:
-            early_ms = int(_take_cell()(keys=[self.key], args=[interval_ms, self.num_requests], client=platform_redis.client()))
+            early_ms = int(_take_cell()(keys=[self.key], args=[interval_ms, burst], client=platform_redis.client()))
         except Exception as error:  # noqa: BLE001  (Redis is out: fail open, say so)
             logger.warning("%s throttle not applied (Redis unavailable): %s", self.scope, error)
             return True
