@@ -14,11 +14,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
-from redis.commands.core import Script
 from rest_framework.throttling import SimpleRateThrottle
 
 from tasks_app import redis as platform_redis
@@ -41,12 +39,6 @@ return 0
 """
 
 
-@lru_cache(maxsize=1)
-def _take_cell() -> Script:
-    """Sent by its SHA, on the caller's current client (see tasks_app.host_limits)."""
-    return platform_redis.client().register_script(_TAKE_CELL)
-
-
 class RedisRateThrottle(SimpleRateThrottle):
     """DRF's rate strings ("120/min") and client identification, counted by _TAKE_CELL."""
 
@@ -59,7 +51,7 @@ class RedisRateThrottle(SimpleRateThrottle):
             return True
         interval_ms = max(1, round(1000 * period / max(1, burst)))
         try:
-            early_ms = int(_take_cell()(keys=[self.key], args=[interval_ms, burst], client=platform_redis.client()))
+            early_ms = int(platform_redis.run_script(_TAKE_CELL, keys=[self.key], args=[interval_ms, burst]))
         except Exception as error:  # noqa: BLE001  (Redis is out: fail open, say so)
             logger.warning("%s throttle not applied (Redis unavailable): %s", self.scope, error)
             return True

@@ -19,11 +19,9 @@ import random
 import time
 import uuid
 from dataclasses import dataclass
-from functools import lru_cache
 
 import redis
 from django.conf import settings
-from redis.commands.core import Script
 
 from tasks_app import redis as platform_redis
 from tasks_app.callbacks import Callback
@@ -116,19 +114,11 @@ def _wait_for_slot(lease: Lease, scope: str, limit: int, lease_seconds: float) -
     deadline = time.monotonic() + settings.CALLBACK_HOST_LIMIT_WAIT_SECONDS
     pause = FIRST_PAUSE_SECONDS
     while True:
-        running = int(
-            _take_slot()(keys=[lease.key], args=[limit, max(1, round(lease_seconds * 1000)), lease.token], client=platform_redis.client())
-        )
+        lease_ms = max(1, round(lease_seconds * 1000))
+        running = int(platform_redis.run_script(_TAKE_SLOT, keys=[lease.key], args=[limit, lease_ms, lease.token]))
         if running < 0:
             return lease
         if time.monotonic() + pause > deadline:
             return Full(scope, running)
         time.sleep(pause * random.uniform(0.5, 1.5))  # jittered: waiters do not retry in step
         pause = min(pause * 2, MAX_PAUSE_SECONDS)
-
-
-@lru_cache(maxsize=1)
-def _take_slot() -> Script:
-    """Sent by its SHA (the script itself only when Redis does not know it yet), on the caller's
-    client: this process's, not the one it was registered on before a fork."""
-    return platform_redis.client().register_script(_TAKE_SLOT)

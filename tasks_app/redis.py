@@ -50,6 +50,19 @@ def sentinel_master(sentinel_set: SentinelSet) -> redis.Redis:
     return sentinels.master_for(sentinel_set.master_name, db=sentinel_set.db, password=sentinel_set.password, **CONNECTION_OPTIONS)
 
 
+def run_script(source: str, *, keys: list[str], args: list[Any]) -> Any:
+    """Run a Lua script on this process's client: sent by its SHA, the source itself only when
+    Redis does not know it yet (after a restart, say)."""
+    return _registered(source)(keys=keys, args=args, client=client())
+
+
+@lru_cache(maxsize=16)
+def _registered(source: str) -> Any:
+    # Registered once per process; each call names the current client, so a client remade
+    # after a fork (or a failover) is the one used.
+    return client().register_script(source)
+
+
 def key(name: str) -> str:
     return f"{settings.REDIS_KEY_PREFIX}{name}"
 

@@ -42,7 +42,7 @@ uses = {
 use, SECONDS = uses[sys.argv[1]], int(sys.argv[2])
 platform_redis.client().ping()  # the parent's pool has a connection; its script is registered
 broker_marker._broker_client()
-host_limits._take_slot()
+platform_redis._registered(host_limits._TAKE_SLOT)  # registered on the parent's client
 pool = platform_redis.client().connection_pool
 held, forked = threading.Event(), threading.Event()
 
