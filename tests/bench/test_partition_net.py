@@ -25,12 +25,16 @@ while True:
 CONNECT = "import socket, sys; print(socket.create_connection((sys.argv[1], 7000), timeout=2).recv(16).decode().strip())"
 
 
-@pytest.fixture
-def network() -> Iterator[Network]:
+def _require_namespaces() -> None:
     if os.geteuid() != 0 or shutil.which("ip") is None:
         if os.environ.get("CI"):
             pytest.fail("CI runs as root with iproute2: the partition network must be testable there")
         pytest.skip("network namespaces need root and iproute2")
+
+
+@pytest.fixture
+def network() -> Iterator[Network]:
+    _require_namespaces()
     hosts = Network(f"t{os.getpid() % 1000}", hosts=2)
     try:
         hosts.up()
@@ -64,8 +68,7 @@ def test_a_cut_host_loses_the_core_while_the_other_keeps_it(network: Network) ->
 
 
 def test_taking_the_network_down_removes_its_namespaces_and_their_processes() -> None:
-    if os.geteuid() != 0 or shutil.which("ip") is None:
-        pytest.skip("network namespaces need root and iproute2")
+    _require_namespaces()
     hosts = Network(f"u{os.getpid() % 1000}", hosts=1)
     hosts.up()
     sleeper = subprocess.Popen([*hosts.exec_prefix(hosts.hosts[0]), "sleep", "60"])
